@@ -1,0 +1,93 @@
+//! Export and import of whole sessions (record, token hash, encoded state) as self-contained JSON
+//! records, one per line in the CLI's JSON-lines files. Tokens are never exported (they are not
+//! stored); imported sessions keep working with the tokens their clients hold.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{SessionRecord, StateRecord};
+use crate::{metadata, validation, Error, Result, Session, StateCodec, TokenHash};
+
+/// One exported session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRecord {
+    /// The session as stored.
+    pub session: Session,
+    /// SHA-256 of the token's secret, base64url.
+    pub token_hash: String,
+    /// The session's state, still encoded.
+    pub state: Option<ExportedState>,
+}
+
+/// Encoded state inside an [`ExportRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedState {
+    /// The state's version.
+    pub version: u64,
+    /// The encoded blob, base64url.
+    pub blob: String,
+    /// When it was written.
+    pub updated_at: i64,
+}
+
+impl ExportRecord {
+    pub(crate) fn from_stored(record: SessionRecord, state: Option<StateRecord>) -> Self {
+        ExportRecord {
+            token_hash: URL_SAFE_NO_PAD.encode(record.token_hash.as_bytes()),
+            session: record.session,
+            state: state.map(|s| ExportedState {
+                version: s.version,
+                blob: URL_SAFE_NO_PAD.encode(&s.blob),
+                updated_at: s.updated_at,
+            }),
+        }
+    }
+
+    /// Checks every field (and verifies the state blob) and converts to what a store keeps.
+    pub(crate) fn into_stored(
+        self,
+        codec: &StateCodec,
+    ) -> Result<(SessionRecord, Option<StateRecord>)> {
+        let s = &self.session;
+        validation::user_id(&s.user_id)?;
+        metadata::to_text(&s.metadata)?;
+        if s.expires_at > s.absolute_expires_at || s.last_active_at < s.created_at {
+            return Err(Error::invalid_input(
+                "session",
+                "times are inconsistent (expires_at after absolute_expires_at, or activity before creation)",
+            ));
+        }
+        let hash = URL_SAFE_NO_PAD
+            .decode(&self.token_hash)
+            .map_err(|_| Error::invalid_input("token_hash", "must be base64url"))?;
+        let token_hash = TokenHash::from_slice(&hash)
+            .map_err(|_| Error::invalid_input("token_hash", "must be 32 bytes"))?;
+        let state = match self.state {
+            None => None,
+            Some(state) => {
+                let blob = URL_SAFE_NO_PAD
+                    .decode(&state.blob)
+                    .map_err(|_| Error::invalid_input("state.blob", "must be base64url"))?;
+                codec.decode(&blob)?;
+                if state.version == 0 {
+                    return Err(Error::invalid_input("state.version", "must be at least 1"));
+                }
+                Some(StateRecord {
+                    version: state.version,
+                    blob,
+                    updated_at: state.updated_at,
+                })
+            }
+        };
+        Ok((
+            SessionRecord {
+                session: self.session,
+                token_hash,
+            },
+            state,
+        ))
+    }
+}

@@ -1,0 +1,78 @@
+//! # sessionkit
+//!
+//! One engine for sessions and per-session client state, used unchanged by web apps (wasm over
+//! IndexedDB), mobile apps (uniffi over SQLite) and servers and tools (Rust, Python, a CLI).
+//!
+//! The engine applies every rule — token format, expiry, limits, compare-and-swap, the state codec —
+//! and delegates persistence to a [`Store`]. It performs no I/O of its own and builds for native
+//! targets and `wasm32-unknown-unknown`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use sessionkit::{ClientKind, Config, ManualClock, MemoryStore, NewSession, SessionManager};
+//!
+//! # pollster::block_on(async {
+//! let clock = ManualClock::new(1_700_000_000_000);
+//! let manager = SessionManager::open_with_clock(
+//!     Arc::new(MemoryStore::new()),
+//!     Config::default(),
+//!     Arc::new(clock.clone()),
+//! )?;
+//!
+//! let created = manager.create(NewSession::new("alice", ClientKind::Web)).await?;
+//! let token = created.token.as_str().to_owned(); // hand this to the client, once
+//!
+//! let session = manager.validate(&token).await?;
+//! assert_eq!(session.user_id, "alice");
+//!
+//! clock.advance(31 * 60 * 1000); // past the 30-minute idle timeout
+//! assert_eq!(
+//!     manager.validate(&token).await.unwrap_err().kind(),
+//!     sessionkit::ErrorKind::Expired
+//! );
+//! # Ok::<(), sessionkit::Error>(())
+//! # }).unwrap();
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod clock;
+mod config;
+mod cursor;
+mod error;
+mod events;
+mod export;
+mod id;
+mod manager;
+mod memory;
+mod metadata;
+mod model;
+mod send;
+mod state_codec;
+mod store;
+mod token;
+mod validation;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, SessionLimitPolicy};
+pub use cursor::PageCursor;
+pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventListener, ListenerFn, Subscription};
+pub use export::{ExportRecord, ExportedState};
+pub use id::SessionId;
+pub use manager::SessionManager;
+pub use memory::MemoryStore;
+pub use model::{
+    ClientInfo, ClientKind, Created, ListOptions, NewSession, Page, Session, State, Stats,
+};
+pub use send::{SendOutsideWasm, SyncOutsideWasm};
+pub use state_codec::{EncodedState, StateCodec};
+pub use store::{
+    InsertOutcome, SessionLimit, SessionRecord, StateLookup, StatePut, StateRecord, Store,
+    StoreStats, UserPageQuery, WriteOutcome,
+};
+pub use token::{Token, TokenHash};

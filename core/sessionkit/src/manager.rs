@@ -1,0 +1,567 @@
+//! `SessionManager`: every operation of SPEC §1–§4, applying the policies (tokens, expiry,
+//! limits, compare-and-swap, the state codec, events) on top of a [`Store`].
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::config::Config;
+use crate::cursor::PageCursor;
+use crate::events::{Event, EventBus, EventListener, Subscription};
+use crate::state_codec::{checksum_text, StateCodec};
+use crate::store::*;
+use crate::token::{ParsedToken, Token};
+use crate::{
+    metadata, validation, ClientInfo, ClientKind, Clock, Created, Error, ListOptions, NewSession,
+    Page, Result, Session, SessionId, State, Stats, SystemClock,
+};
+
+/// How many times an operation retries after losing an optimistic race (an id collision, a
+/// metadata or state write that raced another writer) before giving up with `Storage`.
+const MAX_ATTEMPTS: usize = 16;
+/// Sessions deleted per `cleanup_expired` transaction: small enough that no batch holds the
+/// write lock for long, large enough to amortize each transaction's cost.
+const CLEANUP_BATCH: u32 = 1_000;
+
+/// The entry point: one manager per store, shared freely (it is `Send + Sync` natively).
+pub struct SessionManager {
+    store: Arc<dyn Store>,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    codec: StateCodec,
+    events: EventBus,
+}
+
+impl std::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionManager {
+    /// Opens a manager over `store` with the wall clock. Invalid `config` is `InvalidInput`.
+    pub fn open(store: Arc<dyn Store>, config: Config) -> Result<Self> {
+        Self::open_with_clock(store, config, Arc::new(SystemClock))
+    }
+
+    /// Opens a manager with a caller-supplied clock (a [`crate::ManualClock`] in tests).
+    pub fn open_with_clock(
+        store: Arc<dyn Store>,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        config.validate()?;
+        Ok(SessionManager {
+            codec: StateCodec::new(config.state_compression_threshold, config.state_max_bytes),
+            store,
+            config,
+            clock,
+            events: EventBus::default(),
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The manager's current time.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Calls `listener` with every event from now on, until the returned handle is dropped.
+    pub fn subscribe(&self, listener: EventListener) -> Subscription {
+        self.events.subscribe(listener)
+    }
+
+    // ---- sessions -------------------------------------------------------------------------
+
+    /// Starts a session. The token in the result is shown once and never stored.
+    pub async fn create(&self, new: NewSession) -> Result<Created> {
+        validation::new_session(&new)?;
+        let metadata = match new.metadata {
+            Some(value) => metadata::object("metadata", value)?,
+            None => Map::new(),
+        };
+        metadata::to_text(&metadata)?;
+        let now = self.now();
+        let absolute_expires_at = now.saturating_add(self.config.absolute_timeout_ms);
+        let limit = self.config.max_sessions_per_user.map(|max| SessionLimit {
+            max,
+            policy: self.config.session_limit_policy,
+            now,
+        });
+        let mut session = Session {
+            id: SessionId::from_bytes([0; SessionId::LEN]),
+            user_id: new.user_id,
+            created_at: now,
+            last_active_at: now,
+            expires_at: self.idle_expiry(now, absolute_expires_at),
+            absolute_expires_at,
+            client: ClientInfo {
+                kind: new.client_kind,
+                version: new.client_version,
+                device: new.device,
+            },
+            ip: new.ip,
+            user_agent: new.user_agent,
+            active: true,
+            metadata,
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            session.id = SessionId::random()?;
+            let (token, token_hash) = Token::generate(session.id)?;
+            let record = SessionRecord {
+                session,
+                token_hash,
+            };
+            match self.store.insert_session(&record, limit).await? {
+                InsertOutcome::Inserted { evicted } => {
+                    for id in evicted {
+                        self.events.emit(Event::Revoked { session_id: id });
+                    }
+                    let session = record.session;
+                    tracing::debug!(session_id = %session.id, "session created");
+                    self.events.emit(Event::Created {
+                        session_id: session.id,
+                        user_id: session.user_id.clone(),
+                    });
+                    return Ok(Created { session, token });
+                }
+                InsertOutcome::LimitReached => {
+                    return Err(Error::limit_exceeded("max_sessions_per_user"))
+                }
+                // A 128-bit collision: draw again, never overwrite.
+                InsertOutcome::IdTaken => session = record.session,
+            }
+        }
+        Err(Error::storage("could not allocate a unique session id"))
+    }
+
+    /// Checks a token and returns its session, sliding the idle expiry (written at most once
+    /// per `touch_interval_ms`). Malformed tokens, unknown ids and wrong secrets are all
+    /// `InvalidToken`; `Expired` and `Revoked` are reported only to the holder of the secret.
+    pub async fn validate(&self, token: &str) -> Result<Session> {
+        let parsed = ParsedToken::parse(token)?;
+        let record = self
+            .store
+            .get_session(&parsed.id)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        if !parsed.matches(&record.token_hash) {
+            return Err(Error::InvalidToken);
+        }
+        let mut session = record.session;
+        self.check_live(&session).await?;
+        let now = self.now();
+        if now.saturating_sub(session.last_active_at) >= self.config.touch_interval_ms
+            && now > session.last_active_at
+        {
+            let expires_at = self.idle_expiry(now, session.absolute_expires_at);
+            match self
+                .store
+                .touch_session(&session.id, now, expires_at)
+                .await?
+            {
+                WriteOutcome::Applied => {
+                    session.last_active_at = now;
+                    session.expires_at = expires_at;
+                }
+                WriteOutcome::Inactive => return Err(Error::Revoked),
+                WriteOutcome::Missing | WriteOutcome::Stale => return Err(Error::InvalidToken),
+            }
+        }
+        Ok(session)
+    }
+
+    /// The session with this id, whatever its status (revoked and expired ones included).
+    pub async fn get(&self, id: &SessionId) -> Result<Session> {
+        Ok(self.record(id).await?.session)
+    }
+
+    /// Marks a live session active now, sliding its idle expiry (never past the absolute one).
+    pub async fn touch(&self, id: &SessionId) -> Result<Session> {
+        let mut session = self.live(id).await?.session;
+        let now = self.now().max(session.last_active_at);
+        let expires_at = self.idle_expiry(now, session.absolute_expires_at);
+        self.expect_applied(self.store.touch_session(id, now, expires_at).await?)?;
+        session.last_active_at = now;
+        session.expires_at = expires_at;
+        Ok(session)
+    }
+
+    /// Applies a JSON Merge Patch (RFC 7396; must be an object) to a live session's metadata.
+    pub async fn update_metadata(&self, id: &SessionId, patch: &Value) -> Result<Session> {
+        for _ in 0..MAX_ATTEMPTS {
+            let mut session = self.live(id).await?.session;
+            let merged = metadata::merge(&session.metadata, patch)?;
+            let text = metadata::to_text(&merged)?;
+            let expected = serde_json::to_string(&session.metadata).map_err(Error::storage)?;
+            match self.store.replace_metadata(id, &expected, &text).await? {
+                WriteOutcome::Stale => continue,
+                outcome => self.expect_applied(outcome)?,
+            }
+            session.metadata = merged;
+            self.events.emit(Event::MetadataUpdated { session_id: *id });
+            return Ok(session);
+        }
+        Err(Error::storage("metadata update kept racing other writers"))
+    }
+
+    /// Replaces a live session with a new id and token (after a privilege change). The old
+    /// token stops working at once; metadata, state, `created_at` and the absolute expiry carry
+    /// over.
+    pub async fn rotate(&self, id: &SessionId) -> Result<Created> {
+        let old = self.live(id).await?.session;
+        let now = self.now().max(old.last_active_at);
+        for _ in 0..MAX_ATTEMPTS {
+            let new_id = SessionId::random()?;
+            let (token, token_hash) = Token::generate(new_id)?;
+            let session = Session {
+                id: new_id,
+                last_active_at: now,
+                expires_at: self.idle_expiry(now, old.absolute_expires_at),
+                ..old.clone()
+            };
+            let record = SessionRecord {
+                session,
+                token_hash,
+            };
+            match self.store.rotate_session(id, &record).await? {
+                WriteOutcome::Stale => continue,
+                outcome => self.expect_applied(outcome)?,
+            }
+            self.events.emit(Event::Rotated {
+                old_session_id: *id,
+                session_id: new_id,
+                user_id: old.user_id.clone(),
+            });
+            return Ok(Created {
+                session: record.session,
+                token,
+            });
+        }
+        Err(Error::storage("could not allocate a unique session id"))
+    }
+
+    /// Revokes a session (soft: it stays listed with `active = false` until it expires and is
+    /// cleaned up). Revoking a revoked session does nothing.
+    pub async fn revoke(&self, id: &SessionId) -> Result<()> {
+        match self.store.revoke_session(id).await? {
+            WriteOutcome::Applied => {
+                self.events.emit(Event::Revoked { session_id: *id });
+                Ok(())
+            }
+            WriteOutcome::Inactive => Ok(()),
+            WriteOutcome::Missing | WriteOutcome::Stale => Err(Error::NotFound),
+        }
+    }
+
+    /// Deletes a session and its state.
+    pub async fn delete(&self, id: &SessionId) -> Result<()> {
+        if self.store.delete_session(id).await? {
+            self.events.emit(Event::Deleted { session_id: *id });
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// One page of a user's sessions, newest activity first (ties by id), continuing after
+    /// `options.cursor`. Each page is an index seek, whatever its depth.
+    pub async fn list_user_sessions(
+        &self,
+        user_id: &str,
+        options: &ListOptions,
+    ) -> Result<Page<Session>> {
+        validation::user_id(user_id)?;
+        if options.limit == 0 || options.limit > ListOptions::MAX_LIMIT {
+            return Err(Error::invalid_input("limit", "must be between 1 and 1000"));
+        }
+        let after = match options.cursor.as_deref() {
+            Some(text) => {
+                let c = PageCursor::decode(text, user_id, options.active_only)?;
+                Some((c.last_active_at, c.id))
+            }
+            None => None,
+        };
+        let query = UserPageQuery {
+            user_id: user_id.to_owned(),
+            active_only: options.active_only,
+            now: self.now(),
+            after,
+            limit: options.limit + 1,
+        };
+        let mut items: Vec<Session> = self
+            .store
+            .list_user_sessions(&query)
+            .await?
+            .into_iter()
+            .map(|r| r.session)
+            .collect();
+        let next_cursor = if items.len() > options.limit as usize {
+            items.truncate(options.limit as usize);
+            items.last().map(|last| {
+                PageCursor {
+                    last_active_at: last.last_active_at,
+                    id: last.id,
+                }
+                .encode(user_id, options.active_only)
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Revokes every active session of a user except `except` ("sign out everywhere else").
+    /// Returns how many were revoked.
+    pub async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+    ) -> Result<u64> {
+        validation::user_id(user_id)?;
+        let revoked = self.store.revoke_user_sessions(user_id, except).await?;
+        for id in &revoked {
+            self.events.emit(Event::Revoked { session_id: *id });
+        }
+        Ok(revoked.len() as u64)
+    }
+
+    /// Removes every session expired by now (and its state), in bounded batches through the
+    /// expiry index. Returns how many were removed.
+    pub async fn cleanup_expired(&self) -> Result<u64> {
+        let now = self.now();
+        let mut removed = 0;
+        loop {
+            let batch = self.store.delete_expired(now, CLEANUP_BATCH).await?;
+            removed += batch;
+            if batch < u64::from(CLEANUP_BATCH) {
+                break;
+            }
+        }
+        tracing::debug!(removed, "expired sessions cleaned up");
+        self.events.emit(Event::CleanupCompleted { removed });
+        Ok(removed)
+    }
+
+    /// Sessions neither revoked nor expired.
+    pub async fn count_active(&self) -> Result<u64> {
+        self.store.count_sessions(None, true, self.now()).await
+    }
+
+    /// A user's stored sessions; with `active_only`, only those neither revoked nor expired.
+    pub async fn count_user_sessions(&self, user_id: &str, active_only: bool) -> Result<u64> {
+        validation::user_id(user_id)?;
+        self.store
+            .count_sessions(Some(user_id), active_only, self.now())
+            .await
+    }
+
+    /// Aggregate figures over all stored sessions.
+    pub async fn stats(&self) -> Result<Stats> {
+        let s = self.store.stats(self.now()).await?;
+        let mut by_client_kind: std::collections::BTreeMap<String, u64> = ClientKind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_owned(), 0))
+            .collect();
+        for (kind, n) in s.by_client_kind {
+            *by_client_kind.entry(kind.as_str().to_owned()).or_default() += n;
+        }
+        let average_duration_ms = if s.total == 0 {
+            0
+        } else {
+            i64::try_from(s.duration_sum_ms / i128::from(s.total)).unwrap_or(i64::MAX)
+        };
+        Ok(Stats {
+            total: s.total,
+            active: s.active,
+            created_last_24h: s.created_last_24h,
+            created_last_7d: s.created_last_7d,
+            by_client_kind,
+            average_duration_ms,
+        })
+    }
+
+    // ---- state ----------------------------------------------------------------------------
+
+    /// The session's state, verified; `None` when it has none. A blob that fails verification
+    /// is `Corrupt` and is never returned.
+    pub async fn get_state(&self, id: &SessionId) -> Result<Option<State>> {
+        match self.store.get_state(id).await? {
+            StateLookup::NoSession => Err(Error::NotFound),
+            StateLookup::Empty { .. } => Ok(None),
+            StateLookup::Found { state, .. } => {
+                let decoded = self.codec.decode(&state.blob)?;
+                Ok(Some(State {
+                    version: state.version,
+                    data: decoded.data,
+                    checksum: checksum_text(decoded.crc32),
+                    size: decoded.size,
+                    compressed: decoded.compressed,
+                    stored_size: state.blob.len() as u64,
+                    updated_at: state.updated_at,
+                }))
+            }
+        }
+    }
+
+    /// Replaces the state of a live session. With `expected_version`, only if the stored
+    /// version is that one (0 = no state yet); a mismatch is `Conflict` and writes nothing.
+    /// Returns the new version.
+    pub async fn put_state(
+        &self,
+        id: &SessionId,
+        data: &Value,
+        expected_version: Option<u64>,
+    ) -> Result<u64> {
+        let encoded = self.codec.encode(data)?;
+        self.live(id).await?;
+        let put = self
+            .store
+            .put_state(id, expected_version, &encoded.blob, self.now())
+            .await?;
+        self.state_written(id, put)
+    }
+
+    /// Applies a JSON Merge Patch to the state of a live session (compare-and-swap on
+    /// `expected_version` when given; retried internally against concurrent writers when not).
+    /// Returns the new version.
+    pub async fn patch_state(
+        &self,
+        id: &SessionId,
+        patch: &Value,
+        expected_version: Option<u64>,
+    ) -> Result<u64> {
+        for _ in 0..MAX_ATTEMPTS {
+            self.live(id).await?;
+            let (current_version, mut data) = match self.get_state(id).await? {
+                Some(state) => (state.version, state.data),
+                None => (0, Value::Null),
+            };
+            if let Some(expected) = expected_version {
+                if expected != current_version {
+                    return Err(Error::Conflict { current_version });
+                }
+            }
+            json_patch::merge(&mut data, patch);
+            let encoded = self.codec.encode(&data)?;
+            let put = self
+                .store
+                .put_state(id, Some(current_version), &encoded.blob, self.now())
+                .await?;
+            match put {
+                StatePut::Conflict(_) if expected_version.is_none() => continue,
+                put => return self.state_written(id, put),
+            }
+        }
+        Err(Error::storage("state patch kept racing other writers"))
+    }
+
+    /// Removes the state of a live session.
+    pub async fn clear_state(&self, id: &SessionId) -> Result<()> {
+        self.live(id).await?;
+        self.expect_applied(self.store.clear_state(id).await?)?;
+        self.events.emit(Event::StateChanged {
+            session_id: *id,
+            version: 0,
+        });
+        Ok(())
+    }
+
+    // ---- export and import ----------------------------------------------------------------
+
+    /// Up to `limit` sessions (with their encoded state) in id order, after `after`; pass the
+    /// last id of one page as `after` for the next. An empty page is the end.
+    pub async fn export(
+        &self,
+        after: Option<&SessionId>,
+        limit: u32,
+    ) -> Result<Vec<crate::ExportRecord>> {
+        if limit == 0 {
+            return Err(Error::invalid_input("limit", "must be at least 1"));
+        }
+        Ok(self
+            .store
+            .scan_sessions(after, limit)
+            .await?
+            .into_iter()
+            .map(|(record, state)| crate::ExportRecord::from_stored(record, state))
+            .collect())
+    }
+
+    /// Imports one exported session (insert-only). Returns false, changing nothing, when a
+    /// session with its id exists already. Every field is checked and the state verified first.
+    pub async fn import(&self, record: crate::ExportRecord) -> Result<bool> {
+        let (record, state) = record.into_stored(&self.codec)?;
+        self.store.import_session(&record, state.as_ref()).await
+    }
+
+    // ---- helpers --------------------------------------------------------------------------
+
+    fn idle_expiry(&self, last_active_at: i64, absolute_expires_at: i64) -> i64 {
+        last_active_at
+            .saturating_add(self.config.idle_timeout_ms)
+            .min(absolute_expires_at)
+    }
+
+    async fn record(&self, id: &SessionId) -> Result<SessionRecord> {
+        self.store.get_session(id).await?.ok_or(Error::NotFound)
+    }
+
+    /// The session if it can be used: `NotFound`, `Revoked`, or `Expired` (removing it) if not.
+    async fn live(&self, id: &SessionId) -> Result<SessionRecord> {
+        let record = self.record(id).await?;
+        self.check_live(&record.session).await?;
+        Ok(record)
+    }
+
+    async fn check_live(&self, session: &Session) -> Result<()> {
+        if !session.active {
+            return Err(Error::Revoked);
+        }
+        if self.now() >= session.expires_at {
+            if self.store.delete_session(&session.id).await? {
+                self.events.emit(Event::Expired {
+                    session_id: session.id,
+                });
+            }
+            return Err(Error::Expired);
+        }
+        Ok(())
+    }
+
+    fn expect_applied(&self, outcome: WriteOutcome) -> Result<()> {
+        match outcome {
+            WriteOutcome::Applied => Ok(()),
+            WriteOutcome::Missing => Err(Error::NotFound),
+            WriteOutcome::Inactive => Err(Error::Revoked),
+            WriteOutcome::Stale => Err(Error::storage("concurrent write")),
+        }
+    }
+
+    fn state_written(&self, id: &SessionId, put: StatePut) -> Result<u64> {
+        match put {
+            StatePut::Written(version) => {
+                self.events.emit(Event::StateChanged {
+                    session_id: *id,
+                    version,
+                });
+                Ok(version)
+            }
+            StatePut::Conflict(current_version) => Err(Error::Conflict { current_version }),
+            StatePut::Missing => Err(Error::NotFound),
+            StatePut::Inactive => Err(Error::Revoked),
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! `MemoryStore`: an in-process store with the same indexes as the persistent ones (by user and
+//! activity, by expiry), for tests and ephemeral use.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::store::*;
+use crate::{ClientKind, Error, Result, SessionId, SessionLimitPolicy};
+
+/// Sessions and state held in memory; gone when dropped.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    sessions: HashMap<SessionId, SessionRecord>,
+    /// Per user: (last_active_at, id), iterated backwards for newest first.
+    by_user: BTreeMap<String, BTreeSet<(i64, SessionId)>>,
+    /// (expires_at, id), oldest first.
+    by_expiry: BTreeSet<(i64, SessionId)>,
+    states: HashMap<SessionId, StateRecord>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
+        self.inner
+            .lock()
+            .map_err(|_| Error::storage("memory store lock poisoned by a panic"))
+    }
+}
+
+impl Inner {
+    fn index(&mut self, record: &SessionRecord) {
+        let s = &record.session;
+        self.by_user
+            .entry(s.user_id.clone())
+            .or_default()
+            .insert((s.last_active_at, s.id));
+        self.by_expiry.insert((s.expires_at, s.id));
+    }
+
+    fn unindex(&mut self, record: &SessionRecord) {
+        let s = &record.session;
+        if let Some(set) = self.by_user.get_mut(&s.user_id) {
+            set.remove(&(s.last_active_at, s.id));
+            if set.is_empty() {
+                self.by_user.remove(&s.user_id);
+            }
+        }
+        self.by_expiry.remove(&(s.expires_at, s.id));
+    }
+
+    fn insert(&mut self, record: SessionRecord) {
+        self.index(&record);
+        self.sessions.insert(record.session.id, record);
+    }
+
+    fn remove(&mut self, id: &SessionId) -> Option<SessionRecord> {
+        let record = self.sessions.remove(id)?;
+        self.unindex(&record);
+        self.states.remove(id);
+        Some(record)
+    }
+
+    /// Applies `change` to a stored record, keeping the indexes in step.
+    fn update(&mut self, id: &SessionId, change: impl FnOnce(&mut SessionRecord)) {
+        if let Some(mut record) = self.sessions.remove(id) {
+            self.unindex(&record);
+            change(&mut record);
+            self.insert(record);
+        }
+    }
+
+    fn is_live(record: &SessionRecord, now: i64) -> bool {
+        record.session.active && record.session.expires_at > now
+    }
+
+    fn user_ids_newest_first<'a>(&'a self, user_id: &str) -> impl Iterator<Item = SessionId> + 'a {
+        self.by_user
+            .get(user_id)
+            .into_iter()
+            .flat_map(|set| set.iter().rev().map(|(_, id)| *id))
+    }
+
+    /// Checks the session can take a write: exists and is active.
+    fn writable(&self, id: &SessionId) -> std::result::Result<(), WriteOutcome> {
+        match self.sessions.get(id) {
+            None => Err(WriteOutcome::Missing),
+            Some(r) if !r.session.active => Err(WriteOutcome::Inactive),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+impl Store for MemoryStore {
+    async fn insert_session(
+        &self,
+        record: &SessionRecord,
+        limit: Option<SessionLimit>,
+    ) -> Result<InsertOutcome> {
+        let mut inner = self.lock()?;
+        if inner.sessions.contains_key(&record.session.id) {
+            return Ok(InsertOutcome::IdTaken);
+        }
+        let mut evicted = Vec::new();
+        if let Some(limit) = limit {
+            let live: Vec<SessionId> = inner
+                .user_ids_newest_first(&record.session.user_id)
+                .filter(|id| Inner::is_live(&inner.sessions[id], limit.now))
+                .collect();
+            let max = limit.max as usize;
+            if live.len() >= max {
+                match limit.policy {
+                    SessionLimitPolicy::Reject => return Ok(InsertOutcome::LimitReached),
+                    SessionLimitPolicy::EvictOldest => {
+                        // `live` is newest first: the tail is the least recently active.
+                        evicted = live[max - 1..].iter().rev().copied().collect();
+                    }
+                }
+            }
+        }
+        for id in &evicted {
+            inner.update(id, |r| r.session.active = false);
+        }
+        inner.insert(record.clone());
+        Ok(InsertOutcome::Inserted { evicted })
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
+        Ok(self.lock()?.sessions.get(id).cloned())
+    }
+
+    async fn touch_session(
+        &self,
+        id: &SessionId,
+        last_active_at: i64,
+        expires_at: i64,
+    ) -> Result<WriteOutcome> {
+        let mut inner = self.lock()?;
+        if let Err(outcome) = inner.writable(id) {
+            return Ok(outcome);
+        }
+        inner.update(id, |r| {
+            r.session.last_active_at = last_active_at;
+            r.session.expires_at = expires_at;
+        });
+        Ok(WriteOutcome::Applied)
+    }
+
+    async fn replace_metadata(
+        &self,
+        id: &SessionId,
+        expected: &str,
+        metadata: &str,
+    ) -> Result<WriteOutcome> {
+        let mut inner = self.lock()?;
+        if let Err(outcome) = inner.writable(id) {
+            return Ok(outcome);
+        }
+        let record = inner.sessions.get_mut(id).ok_or(Error::NotFound)?;
+        let current = serde_json::to_string(&record.session.metadata).map_err(Error::storage)?;
+        if current != expected {
+            return Ok(WriteOutcome::Stale);
+        }
+        record.session.metadata = serde_json::from_str(metadata)
+            .map_err(|e| Error::invalid_input("metadata", e.to_string()))?;
+        Ok(WriteOutcome::Applied)
+    }
+
+    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
+        let mut inner = self.lock()?;
+        if let Err(outcome) = inner.writable(old) {
+            return Ok(outcome);
+        }
+        if inner.sessions.contains_key(&new.session.id) {
+            return Ok(WriteOutcome::Stale);
+        }
+        let state = inner.states.remove(old);
+        inner.remove(old);
+        inner.insert(new.clone());
+        if let Some(state) = state {
+            inner.states.insert(new.session.id, state);
+        }
+        Ok(WriteOutcome::Applied)
+    }
+
+    async fn revoke_session(&self, id: &SessionId) -> Result<WriteOutcome> {
+        let mut inner = self.lock()?;
+        if let Err(outcome) = inner.writable(id) {
+            return Ok(outcome);
+        }
+        inner.update(id, |r| r.session.active = false);
+        Ok(WriteOutcome::Applied)
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool> {
+        Ok(self.lock()?.remove(id).is_some())
+    }
+
+    async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {
+        let inner = self.lock()?;
+        let Some(set) = inner.by_user.get(&query.user_id) else {
+            return Ok(Vec::new());
+        };
+        let upper = match query.after {
+            Some(position) => Bound::Excluded(position),
+            None => Bound::Unbounded,
+        };
+        Ok(set
+            .range((Bound::Unbounded, upper))
+            .rev()
+            .map(|(_, id)| &inner.sessions[id])
+            .filter(|r| !query.active_only || Inner::is_live(r, query.now))
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+    ) -> Result<Vec<SessionId>> {
+        let mut inner = self.lock()?;
+        let ids: Vec<SessionId> = inner
+            .user_ids_newest_first(user_id)
+            .filter(|id| Some(id) != except && inner.sessions[id].session.active)
+            .collect();
+        for id in &ids {
+            inner.update(id, |r| r.session.active = false);
+        }
+        Ok(ids)
+    }
+
+    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let ids: Vec<SessionId> = inner
+            .by_expiry
+            .iter()
+            .take_while(|(expires_at, _)| *expires_at <= now)
+            .take(max as usize)
+            .map(|(_, id)| *id)
+            .collect();
+        for id in &ids {
+            inner.remove(id);
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn count_sessions(
+        &self,
+        user_id: Option<&str>,
+        active_only: bool,
+        now: i64,
+    ) -> Result<u64> {
+        let inner = self.lock()?;
+        let counts = |r: &SessionRecord| !active_only || Inner::is_live(r, now);
+        let n = match user_id {
+            Some(user) => inner
+                .user_ids_newest_first(user)
+                .filter(|id| counts(&inner.sessions[id]))
+                .count(),
+            None => inner.sessions.values().filter(|r| counts(r)).count(),
+        };
+        Ok(n as u64)
+    }
+
+    async fn stats(&self, now: i64) -> Result<StoreStats> {
+        let inner = self.lock()?;
+        let mut stats = StoreStats::default();
+        let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
+        for r in inner.sessions.values() {
+            let s = &r.session;
+            stats.total += 1;
+            stats.active += u64::from(Inner::is_live(r, now));
+            stats.created_last_24h += u64::from(s.created_at >= now - DAY_MS);
+            stats.created_last_7d += u64::from(s.created_at >= now - 7 * DAY_MS);
+            *by_kind.entry(s.client.kind).or_default() += 1;
+            stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
+        }
+        stats.by_client_kind = by_kind.into_iter().collect();
+        Ok(stats)
+    }
+
+    async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
+        let inner = self.lock()?;
+        Ok(match inner.sessions.get(id) {
+            None => StateLookup::NoSession,
+            Some(r) => match inner.states.get(id) {
+                None => StateLookup::Empty {
+                    active: r.session.active,
+                },
+                Some(state) => StateLookup::Found {
+                    active: r.session.active,
+                    state: state.clone(),
+                },
+            },
+        })
+    }
+
+    async fn put_state(
+        &self,
+        id: &SessionId,
+        expected_version: Option<u64>,
+        blob: &[u8],
+        updated_at: i64,
+    ) -> Result<StatePut> {
+        let mut inner = self.lock()?;
+        match inner.writable(id) {
+            Err(WriteOutcome::Missing) => return Ok(StatePut::Missing),
+            Err(_) => return Ok(StatePut::Inactive),
+            Ok(()) => {}
+        }
+        let current = inner.states.get(id).map_or(0, |s| s.version);
+        if expected_version.is_some_and(|v| v != current) {
+            return Ok(StatePut::Conflict(current));
+        }
+        let version = current + 1;
+        inner.states.insert(
+            *id,
+            StateRecord {
+                version,
+                blob: blob.to_vec(),
+                updated_at,
+            },
+        );
+        Ok(StatePut::Written(version))
+    }
+
+    async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome> {
+        let mut inner = self.lock()?;
+        if let Err(outcome) = inner.writable(id) {
+            return Ok(outcome);
+        }
+        inner.states.remove(id);
+        Ok(WriteOutcome::Applied)
+    }
+
+    async fn scan_sessions(
+        &self,
+        after: Option<&SessionId>,
+        limit: u32,
+    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
+        let inner = self.lock()?;
+        let mut ids: Vec<&SessionId> = inner
+            .sessions
+            .keys()
+            .filter(|id| after.is_none_or(|a| *id > a))
+            .collect();
+        ids.sort_unstable();
+        Ok(ids
+            .into_iter()
+            .take(limit as usize)
+            .map(|id| (inner.sessions[id].clone(), inner.states.get(id).cloned()))
+            .collect())
+    }
+
+    async fn import_session(
+        &self,
+        record: &SessionRecord,
+        state: Option<&StateRecord>,
+    ) -> Result<bool> {
+        let mut inner = self.lock()?;
+        if inner.sessions.contains_key(&record.session.id) {
+            return Ok(false);
+        }
+        inner.insert(record.clone());
+        if let Some(state) = state {
+            inner.states.insert(record.session.id, state.clone());
+        }
+        Ok(true)
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;

@@ -1,0 +1,297 @@
+//! The state codec: how client state is stored, byte for byte the same on every platform.
+//!
+//! State is serialized as compact JSON with object keys in sorted order (serde_json's default
+//! map), so equal values give equal bytes wherever they are encoded. The stored blob is:
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 4 | magic `SKST` |
+//! | 4 | 1 | format version, `1` |
+//! | 5 | 1 | codec: `0` raw JSON, `1` zstd frame (level 1, content size in the frame header) |
+//! | 6 | 8 | length of the JSON in bytes, u64 little-endian |
+//! | 14 | 4 | CRC-32 (IEEE) of bytes 0–13 followed by the payload, u32 little-endian |
+//! | 18 | … | payload: the JSON, or its zstd frame |
+//!
+//! JSON longer than the compression threshold is compressed, unless compression does not make it
+//! smaller. Reading verifies the checksum over every stored byte (so any flipped bit is caught
+//! before decompression), refuses a declared length above the configured maximum *before*
+//! allocating (a decompression bomb cannot expand), and decompresses into exactly that many
+//! bytes: any mismatch is `Corrupt`, never returned data.
+//! `tests/vectors/` holds blobs that every platform must produce and read identically.
+
+use serde_json::Value;
+
+use crate::{Error, Result};
+
+const MAGIC: &[u8; 4] = b"SKST";
+const FORMAT_VERSION: u8 = 1;
+const CODEC_RAW: u8 = 0;
+const CODEC_ZSTD: u8 = 1;
+const HEADER_LEN: usize = 18;
+const ZSTD_LEVEL: i32 = 1;
+
+/// Encodes and decodes state blobs under a compression threshold and a size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateCodec {
+    compression_threshold: u64,
+    max_bytes: u64,
+}
+
+/// A state value ready to store, with the facts the API reports about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedState {
+    /// The blob to store.
+    pub blob: Vec<u8>,
+    /// Length of the serialized JSON.
+    pub size: u64,
+    /// Whether the payload is compressed.
+    pub compressed: bool,
+    /// The blob's CRC-32 (see the module docs).
+    pub crc32: u32,
+}
+
+/// A blob read back and verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedState {
+    /// The state.
+    pub data: Value,
+    /// Length of the serialized JSON.
+    pub size: u64,
+    /// Whether the payload was compressed.
+    pub compressed: bool,
+    /// The blob's CRC-32 (see the module docs).
+    pub crc32: u32,
+}
+
+/// Formats a CRC-32 the way `State::checksum` shows it: `crc32:` and 8 lowercase hex digits.
+pub fn checksum_text(crc32: u32) -> String {
+    format!("crc32:{crc32:08x}")
+}
+
+impl StateCodec {
+    /// A codec compressing JSON longer than `compression_threshold` bytes and refusing JSON
+    /// longer than `max_bytes`.
+    pub fn new(compression_threshold: u64, max_bytes: u64) -> Self {
+        StateCodec {
+            compression_threshold,
+            max_bytes,
+        }
+    }
+
+    /// Serializes and encodes `data`. Over the size limit: `LimitExceeded { what: "state_max_bytes" }`.
+    pub fn encode(&self, data: &Value) -> Result<EncodedState> {
+        let json =
+            serde_json::to_vec(data).map_err(|e| Error::invalid_input("data", e.to_string()))?;
+        self.encode_json(&json)
+    }
+
+    /// Encodes JSON bytes that are already in canonical form (as `serde_json::to_vec` writes them).
+    pub fn encode_json(&self, json: &[u8]) -> Result<EncodedState> {
+        let size = json.len() as u64;
+        if size > self.max_bytes {
+            return Err(Error::limit_exceeded("state_max_bytes"));
+        }
+        let compressed_payload = if size > self.compression_threshold {
+            let frame = zstd::bulk::compress(json, ZSTD_LEVEL)
+                .map_err(|e| Error::storage(format!("state compression failed: {e}")))?;
+            (frame.len() < json.len()).then_some(frame)
+        } else {
+            None
+        };
+        let (codec, payload) = match &compressed_payload {
+            Some(frame) => (CODEC_ZSTD, frame.as_slice()),
+            None => (CODEC_RAW, json),
+        };
+        let mut blob = Vec::with_capacity(HEADER_LEN + payload.len());
+        blob.extend_from_slice(MAGIC);
+        blob.push(FORMAT_VERSION);
+        blob.push(codec);
+        blob.extend_from_slice(&size.to_le_bytes());
+        let crc32 = blob_crc(&blob, payload);
+        blob.extend_from_slice(&crc32.to_le_bytes());
+        blob.extend_from_slice(payload);
+        Ok(EncodedState {
+            blob,
+            size,
+            compressed: codec == CODEC_ZSTD,
+            crc32,
+        })
+    }
+
+    /// Decodes and verifies a blob, returning the JSON bytes and facts without parsing them.
+    pub fn decode_json(&self, blob: &[u8]) -> Result<(Vec<u8>, bool, u32)> {
+        if blob.len() < HEADER_LEN || &blob[..4] != MAGIC {
+            return Err(Error::corrupt("state blob header"));
+        }
+        if blob[4] != FORMAT_VERSION {
+            return Err(Error::corrupt(format!(
+                "state blob format version {} (this build reads {FORMAT_VERSION})",
+                blob[4]
+            )));
+        }
+        let codec = blob[5];
+        let size = u64::from_le_bytes(field(&blob[6..14]));
+        let crc32 = u32::from_le_bytes(field(&blob[14..18]));
+        let payload = &blob[HEADER_LEN..];
+        if blob_crc(&blob[..14], payload) != crc32 {
+            return Err(Error::corrupt("state checksum mismatch"));
+        }
+        if size > self.max_bytes {
+            return Err(Error::corrupt(
+                "state blob declares a size above state_max_bytes",
+            ));
+        }
+        // `size <= max_bytes <= 1 GiB`, so it fits in usize on every target.
+        let size_usize = usize::try_from(size).map_err(|_| Error::corrupt("state blob size"))?;
+        let json = match codec {
+            CODEC_RAW => payload.to_vec(),
+            CODEC_ZSTD => {
+                // Refuse frames that declare more than the header before allocating for them.
+                match zstd::zstd_safe::get_frame_content_size(payload) {
+                    Ok(Some(n)) if n == size => {}
+                    _ => return Err(Error::corrupt("state blob compressed frame")),
+                }
+                zstd::bulk::decompress(payload, size_usize)
+                    .map_err(|_| Error::corrupt("state blob compressed payload"))?
+            }
+            other => return Err(Error::corrupt(format!("state blob codec {other}"))),
+        };
+        if json.len() != size_usize {
+            return Err(Error::corrupt("state blob length"));
+        }
+        Ok((json, codec == CODEC_ZSTD, crc32))
+    }
+
+    /// Decodes, verifies and parses a blob.
+    pub fn decode(&self, blob: &[u8]) -> Result<DecodedState> {
+        let (json, compressed, crc32) = self.decode_json(blob)?;
+        let data = serde_json::from_slice(&json).map_err(|_| Error::corrupt("state JSON"))?;
+        Ok(DecodedState {
+            data,
+            size: json.len() as u64,
+            compressed,
+            crc32,
+        })
+    }
+}
+
+/// CRC-32 of the header's first 14 bytes followed by the payload.
+fn blob_crc(header: &[u8], payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&header[..14]);
+    hasher.update(payload);
+    hasher.finalize()
+}
+
+fn field<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(bytes);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn codec() -> StateCodec {
+        StateCodec::new(64, 1 << 20)
+    }
+
+    #[test]
+    fn small_state_is_raw_and_large_compressed() {
+        let small = codec().encode(&json!({"a": 1})).unwrap();
+        assert!(!small.compressed);
+        assert_eq!(&small.blob[HEADER_LEN..], br#"{"a":1}"#);
+        let large = codec()
+            .encode(&json!({"list": vec!["same text"; 100]}))
+            .unwrap();
+        assert!(large.compressed);
+        assert!(large.blob.len() < large.size as usize);
+        assert_eq!(
+            codec().decode(&large.blob).unwrap().data,
+            json!({"list": vec!["same text"; 100]})
+        );
+    }
+
+    #[test]
+    fn keys_are_sorted_so_equal_values_encode_equal() {
+        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"d":2,"c":3}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":{"c":3,"d":2},"b":1}"#).unwrap();
+        assert_eq!(
+            codec().encode(&a).unwrap().blob,
+            codec().encode(&b).unwrap().blob
+        );
+    }
+
+    #[test]
+    fn over_the_limit_is_refused() {
+        let err = StateCodec::new(10, 8)
+            .encode(&json!("0123456789"))
+            .unwrap_err();
+        assert_eq!(err, Error::limit_exceeded("state_max_bytes"));
+    }
+
+    #[test]
+    fn every_flipped_bit_is_detected() {
+        for value in [json!({"k": "v"}), json!({"list": vec!["same text"; 100]})] {
+            let blob = codec().encode(&value).unwrap().blob;
+            for bit in 0..blob.len() * 8 {
+                let mut bad = blob.clone();
+                bad[bit / 8] ^= 1 << (bit % 8);
+                let result = codec().decode(&bad);
+                assert!(result.is_err(), "bit {bit} flipped went unnoticed");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bomb_is_refused_before_allocation() {
+        let big = StateCodec::new(0, 1 << 30)
+            .encode(&json!("x".repeat(1 << 20)))
+            .unwrap();
+        // The reader's limit is lower than what the blob declares.
+        assert_eq!(
+            codec().decode(&big.blob).unwrap_err().kind(),
+            crate::ErrorKind::Corrupt
+        );
+        // A header lying about the size (smaller than the frame) is refused too.
+        let mut lying = big.blob.clone();
+        lying[6..14].copy_from_slice(&16u64.to_le_bytes());
+        assert!(StateCodec::new(0, 1 << 30).decode(&lying).is_err());
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,40}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+                prop::collection::btree_map(".{0,8}", inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_at_any_threshold(value in json_value(), threshold in 0u64..200) {
+            let codec = StateCodec::new(threshold, 1 << 20);
+            let encoded = codec.encode(&value).unwrap();
+            let decoded = codec.decode(&encoded.blob).unwrap();
+            prop_assert_eq!(&decoded.data, &value);
+            prop_assert_eq!(decoded.size, encoded.size);
+            prop_assert_eq!(decoded.compressed, encoded.compressed);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = codec().decode(&bytes);
+        }
+    }
+}

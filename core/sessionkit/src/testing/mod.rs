@@ -1,0 +1,1 @@
+//! The conformance scenario runner (feature `testing`).
