@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The full test command: installs what the tests need (idempotently: only what is missing),
+# then runs formatting and lint checks, the wasm32 build of the engine, and every test.
+#
+#   scripts/test.sh            everything
+#
+# Needs: Debian (apt-get, as root or with sudo), Rust by rustup. Everything else is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+step "Install prerequisites"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# clang compiles zstd's C sources for wasm32 (gcc cannot target wasm).
+apt_install clang
+
+step "Format"
+cargo fmt --all --check
+
+step "Lint (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Build the engine for wasm32-unknown-unknown"
+cargo build -p sessionkit --target wasm32-unknown-unknown --locked
+
+step "Rust tests (unit, conformance on every store, vectors, CLI, doc tests)"
+cargo test --workspace --locked
+
+step "CLI demo on a fresh database"
+demo_dir=$(mktemp -d)
+trap 'rm -rf "$demo_dir"' EXIT
+cargo run -q -p sessionkit-cli --locked -- --db "$demo_dir/demo.db" demo >"$demo_dir/demo.log"
+tail -n 15 "$demo_dir/demo.log"
+
+step "All checks passed"
