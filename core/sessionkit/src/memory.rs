@@ -18,7 +18,8 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<SessionId, SessionRecord>,
+    /// Ordered by id, so export pages are range scans.
+    sessions: BTreeMap<SessionId, SessionRecord>,
     /// Per user: (last_active_at, id), iterated backwards for newest first.
     by_user: BTreeMap<String, BTreeSet<(i64, SessionId)>>,
     /// (expires_at, id), oldest first.
@@ -354,16 +355,15 @@ impl Store for MemoryStore {
         limit: u32,
     ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
         let inner = self.lock()?;
-        let mut ids: Vec<&SessionId> = inner
+        let lower = match after {
+            Some(id) => Bound::Excluded(*id),
+            None => Bound::Unbounded,
+        };
+        Ok(inner
             .sessions
-            .keys()
-            .filter(|id| after.is_none_or(|a| *id > a))
-            .collect();
-        ids.sort_unstable();
-        Ok(ids
-            .into_iter()
+            .range((lower, Bound::Unbounded))
             .take(limit as usize)
-            .map(|id| (inner.sessions[id].clone(), inner.states.get(id).cloned()))
+            .map(|(id, r)| (r.clone(), inner.states.get(id).cloned()))
             .collect())
     }
 
