@@ -1,0 +1,320 @@
+//! The command line as clap sees it: global options, subcommands and their arguments.
+//!
+//! Arguments are taken as text here and converted by the engine's own parsers in the commands
+//! (`SessionId::parse`, `ClientKind::parse`, `SessionLimitPolicy::parse`, JSON objects), so a bad
+//! value is reported as the engine's `InvalidInput` naming the field, exactly as every other face
+//! reports it. Clap itself only checks the shape of the command line (usage errors).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes, listed in `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  other failure (Storage, Corrupt, IncompatibleSchema, I/O, a failed demo check)
+  2  usage error or InvalidInput
+  3  InvalidToken
+  4  NotFound
+  5  Expired
+  6  Revoked
+  7  Conflict
+  8  LimitExceeded
+
+Errors are printed as `error: <message>` on stderr. With --json they are printed instead as one
+JSON document on stdout: {\"error\": {\"kind\": \"...\", \"message\": \"...\", ...fields}}.";
+
+/// `sessionkit`: sessions over a SQLite file.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sessionkit",
+    version,
+    about = "Inspect, revoke, clean up, export and import sessions stored in a SQLite file.",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// Options accepted before or after the subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every subcommand (clap `global = true`).
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The SQLite database file [default: sessionkit.db].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print machine-readable JSON (one document per command; JSON lines for `export`).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Configuration for this invocation (not stored in the database).
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Configuration overrides; unset ones keep the engine's defaults.
+///
+/// They apply to the operation being run (a `create` computes expiry with them, a `validate`
+/// slides it with them); the database does not remember them.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Configuration (defaults are the engine's)")]
+pub struct ConfigArgs {
+    /// A session unused this long expires [default: 1800000 = 30 min].
+    #[arg(long, global = true, value_name = "MS")]
+    pub idle_timeout_ms: Option<i64>,
+
+    /// A session expires this long after creation, however active [default: 30 days].
+    #[arg(long, global = true, value_name = "MS")]
+    pub absolute_timeout_ms: Option<i64>,
+
+    /// `validate` writes the slid expiry at most this often [default: 60000].
+    #[arg(long, global = true, value_name = "MS")]
+    pub touch_interval_ms: Option<i64>,
+
+    /// Live sessions allowed per user [default: no limit].
+    #[arg(long, global = true, value_name = "N")]
+    pub max_sessions_per_user: Option<u32>,
+
+    /// What `create` does at the limit: reject or evict_oldest [default: reject].
+    #[arg(long, global = true, value_name = "POLICY")]
+    pub session_limit_policy: Option<String>,
+
+    /// State larger than this many bytes is stored compressed [default: 10240].
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub state_compression_threshold: Option<u64>,
+
+    /// State larger than this many bytes is refused [default: 5242880].
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub state_max_bytes: Option<u64>,
+}
+
+impl GlobalArgs {
+    /// The database file: `--db`, or `sessionkit.db` in the current directory.
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+}
+
+/// The database file used without `--db`.
+pub const DEFAULT_DB: &str = "sessionkit.db";
+
+impl ConfigArgs {
+    /// Whether any override was given.
+    pub fn any(&self) -> bool {
+        self.idle_timeout_ms.is_some()
+            || self.absolute_timeout_ms.is_some()
+            || self.touch_interval_ms.is_some()
+            || self.max_sessions_per_user.is_some()
+            || self.session_limit_policy.is_some()
+            || self.state_compression_threshold.is_some()
+            || self.state_max_bytes.is_some()
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a realistic scenario (4 users, their devices, 9 simulated days) against the database.
+    Demo,
+
+    /// Start a session; prints it and its token (shown this once).
+    Create(CreateArgs),
+
+    /// Check a token; prints its session or why it is refused.
+    Validate {
+        /// The token `<id>.<secret>`, or `-` to read it from stdin (keeps it out of shell history).
+        #[arg(allow_hyphen_values = true)]
+        token: String,
+    },
+
+    /// List a user's sessions, newest activity first, one page at a time.
+    List(ListArgs),
+
+    /// Show one session and a summary of its state.
+    Show {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+
+    /// Revoke a session (soft: it stays listed as revoked until it expires).
+    Revoke {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+
+    /// Delete a session and its state (hard).
+    Delete {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+
+    /// Revoke every active session of a user ("sign out everywhere"), optionally but one.
+    RevokeUser {
+        /// The user.
+        #[arg(long)]
+        user: String,
+        /// Keep this session ("sign out everywhere else").
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+        except: Option<String>,
+    },
+
+    /// Mark a session active now, sliding its idle expiry.
+    Touch {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+
+    /// Replace a session with a new id and token (after a privilege change); prints the token.
+    Rotate {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+
+    /// Apply a JSON Merge Patch (RFC 7396) to a session's metadata.
+    Metadata {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The patch, a JSON object; `null` members remove keys.
+        #[arg(long, value_name = "JSON")]
+        patch: String,
+    },
+
+    /// Remove every expired session and its state.
+    Cleanup,
+
+    /// Aggregate figures over all stored sessions.
+    Stats,
+
+    /// Count sessions, of everyone or of one user.
+    Count {
+        /// Only this user's sessions.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only sessions neither revoked nor expired.
+        #[arg(long)]
+        active_only: bool,
+    },
+
+    /// Read and write a session's client state.
+    #[command(subcommand)]
+    State(StateCommand),
+
+    /// Write every session (with its encoded state) as JSON lines; tokens are never exported.
+    Export {
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+
+    /// Read JSON lines written by `export`; sessions whose id exists already are skipped.
+    Import {
+        /// Read from this file instead of stdin.
+        #[arg(long = "in", value_name = "FILE")]
+        input: Option<PathBuf>,
+    },
+}
+
+/// Arguments of `create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The owner.
+    #[arg(long)]
+    pub user: String,
+    /// The client kind: web, mobile, desktop or other.
+    #[arg(long)]
+    pub kind: String,
+    /// The client app's version.
+    #[arg(long)]
+    pub version: Option<String>,
+    /// A device name for device lists.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// The client's IP address.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// The client's user agent.
+    #[arg(long)]
+    pub user_agent: Option<String>,
+    /// Initial metadata, a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub metadata: Option<String>,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The user whose sessions to list.
+    #[arg(long)]
+    pub user: String,
+    /// Only sessions neither revoked nor expired.
+    #[arg(long)]
+    pub active_only: bool,
+    /// Page size, 1 to 1000.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// The cursor printed with the previous page.
+    #[arg(long, allow_hyphen_values = true)]
+    pub cursor: Option<String>,
+}
+
+/// `state` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Print a session's state and its version, size and checksum.
+    Get {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Replace a session's state.
+    Put {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The new state, as JSON text.
+        #[arg(
+            long,
+            value_name = "JSON",
+            conflicts_with = "file",
+            required_unless_present = "file"
+        )]
+        data: Option<String>,
+        /// Read the new state from this JSON file (`-` for stdin).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Write only if the stored version is this one (0 = no state yet).
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
+    /// Apply a JSON Merge Patch (RFC 7396) to a session's state.
+    Patch {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The patch, as JSON text.
+        #[arg(long, value_name = "JSON")]
+        patch: String,
+        /// Write only if the stored version is this one.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
+    /// Remove a session's state.
+    Clear {
+        /// The session id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+}

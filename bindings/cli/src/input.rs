@@ -1,0 +1,65 @@
+//! Turning command-line text into engine values: session ids, JSON arguments, files and stdin.
+//! Every refusal is the engine's `InvalidInput` naming the argument.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+use sessionkit::{Error, SessionId};
+
+use crate::error::{CliError, CliResult};
+
+/// Parses a session id with the engine's parser (`InvalidInput { field: "id" }` if malformed).
+pub fn session_id(text: &str) -> CliResult<SessionId> {
+    Ok(SessionId::parse(text.trim())?)
+}
+
+/// Parses JSON text given for `field`; malformed JSON is `InvalidInput` naming the field.
+pub fn json(field: &str, text: &str) -> CliResult<Value> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::invalid_input(field, format!("not valid JSON: {e}")).into())
+}
+
+/// Reads all of `path` (or stdin for `-`) as text.
+pub fn read_text(path: &Path) -> CliResult<String> {
+    let mut text = String::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::io("reading stdin", e))?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::io(format!("reading {}", path.display()), e))?;
+    }
+    Ok(text)
+}
+
+/// The token argument of `validate`: the text itself, or the first line of stdin for `-`.
+pub fn token(arg: &str) -> CliResult<String> {
+    if arg != "-" {
+        return Ok(arg.to_owned());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::io("reading the token from stdin", e))?;
+    Ok(line.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_ids_and_json_name_the_field() {
+        let e = session_id("nope").unwrap_err();
+        assert_eq!(e.kind(), "InvalidInput");
+        assert!(e.to_string().contains("invalid id"), "{e}");
+        let e = json("metadata", "{oops").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("invalid metadata: not valid JSON"),
+            "{e}"
+        );
+    }
+}
