@@ -47,8 +47,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }));
     }
 
-    let good = StateCodec::new(10_240, 5_242_880).encode(&json!({"k": "v"}))?.blob;
-    let big = StateCodec::new(0, 5_242_880).encode(&json!("x".repeat(4096)))?.blob;
+    let good = StateCodec::new(10_240, 5_242_880)
+        .encode(&json!({"k": "v"}))?
+        .blob;
+    let big = StateCodec::new(0, 5_242_880)
+        .encode(&json!("x".repeat(4096)))?
+        .blob;
     let mutate = |blob: &[u8], f: &dyn Fn(&mut Vec<u8>)| {
         let mut b = blob.to_vec();
         f(&mut b);
@@ -72,6 +76,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let out = root.join("tests/vectors/state_codec.json");
     std::fs::write(&out, serde_json::to_string_pretty(&doc)? + "\n")?;
-    println!("wrote {} vectors and {} corrupt blobs to {}", cases.len(), 8, out.display());
+    println!(
+        "wrote {} vectors and {} corrupt blobs to {}",
+        cases.len(),
+        8,
+        out.display()
+    );
     Ok(())
 }

@@ -70,10 +70,11 @@ pub use model::{
     ClientInfo, ClientKind, Created, ListOptions, NewSession, Page, Session, State, Stats,
 };
 pub use send::{SendOutsideWasm, SyncOutsideWasm};
-pub use state_codec::{checksum_text as state_checksum_text, DecodedState, EncodedState, StateCodec};
+pub use state_codec::{
+    checksum_text as state_checksum_text, DecodedState, EncodedState, StateCodec,
+};
 pub use store::{
     InsertOutcome, SessionLimit, SessionRecord, StateLookup, StatePut, StateRecord, Store,
     StoreStats, UserPageQuery, WriteOutcome,
 };
 pub use token::{Token, TokenHash};
-

@@ -10,7 +10,8 @@ use sessionkit::{state_checksum_text, ErrorKind, StateCodec};
 fn vectors() -> Value {
     let path = sessionkit::testing::scenario_dir(env!("CARGO_MANIFEST_DIR"))
         .join("../vectors/state_codec.json");
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("vectors readable")).expect("vectors parse")
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("vectors readable"))
+        .expect("vectors parse")
 }
 
 #[test]
@@ -21,15 +22,32 @@ fn encoder_reproduces_every_vector_byte_for_byte() {
     let mut compressed = 0;
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let codec = StateCodec::new(case["compression_threshold"].as_u64().unwrap(), case["max_bytes"].as_u64().unwrap());
+        let codec = StateCodec::new(
+            case["compression_threshold"].as_u64().unwrap(),
+            case["max_bytes"].as_u64().unwrap(),
+        );
         let input: Value = serde_json::from_str(case["input_json"].as_str().unwrap()).unwrap();
-        assert_eq!(serde_json::to_string(&input).unwrap(), case["canonical_json"].as_str().unwrap(), "{name}: canonical JSON");
+        assert_eq!(
+            serde_json::to_string(&input).unwrap(),
+            case["canonical_json"].as_str().unwrap(),
+            "{name}: canonical JSON"
+        );
         let encoded = codec.encode(&input).unwrap();
-        let expected = STANDARD.decode(case["blob_base64"].as_str().unwrap()).unwrap();
+        let expected = STANDARD
+            .decode(case["blob_base64"].as_str().unwrap())
+            .unwrap();
         assert_eq!(encoded.blob, expected, "{name}: encoded bytes differ");
         assert_eq!(encoded.size, case["size"].as_u64().unwrap(), "{name}: size");
-        assert_eq!(encoded.compressed, case["compressed"].as_bool().unwrap(), "{name}: compressed");
-        assert_eq!(state_checksum_text(encoded.crc32), case["checksum"].as_str().unwrap(), "{name}: checksum");
+        assert_eq!(
+            encoded.compressed,
+            case["compressed"].as_bool().unwrap(),
+            "{name}: compressed"
+        );
+        assert_eq!(
+            state_checksum_text(encoded.crc32),
+            case["checksum"].as_str().unwrap(),
+            "{name}: checksum"
+        );
         compressed += usize::from(encoded.compressed);
     }
     assert!(compressed >= 2, "vectors must exercise compression");
@@ -40,12 +58,24 @@ fn decoder_reads_every_vector() {
     let doc = vectors();
     for case in doc["vectors"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let codec = StateCodec::new(case["compression_threshold"].as_u64().unwrap(), case["max_bytes"].as_u64().unwrap());
-        let blob = STANDARD.decode(case["blob_base64"].as_str().unwrap()).unwrap();
-        let decoded = codec.decode(&blob).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let canonical: Value = serde_json::from_str(case["canonical_json"].as_str().unwrap()).unwrap();
+        let codec = StateCodec::new(
+            case["compression_threshold"].as_u64().unwrap(),
+            case["max_bytes"].as_u64().unwrap(),
+        );
+        let blob = STANDARD
+            .decode(case["blob_base64"].as_str().unwrap())
+            .unwrap();
+        let decoded = codec
+            .decode(&blob)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let canonical: Value =
+            serde_json::from_str(case["canonical_json"].as_str().unwrap()).unwrap();
         assert_eq!(decoded.data, canonical, "{name}: decoded value");
-        assert_eq!(state_checksum_text(decoded.crc32), case["checksum"].as_str().unwrap(), "{name}: checksum");
+        assert_eq!(
+            state_checksum_text(decoded.crc32),
+            case["checksum"].as_str().unwrap(),
+            "{name}: checksum"
+        );
     }
 }
 
@@ -57,7 +87,9 @@ fn every_corrupt_blob_is_refused_as_corrupt() {
     for case in corrupt {
         let name = case["name"].as_str().unwrap();
         let codec = StateCodec::new(10_240, case["max_bytes"].as_u64().unwrap());
-        let blob = STANDARD.decode(case["blob_base64"].as_str().unwrap()).unwrap();
+        let blob = STANDARD
+            .decode(case["blob_base64"].as_str().unwrap())
+            .unwrap();
         let err = codec.decode(&blob).expect_err(name);
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{name}: {err}");
     }
