@@ -1,0 +1,201 @@
+//! Every SQL statement the store runs, in one place, all parameterised. The hot paths are listed
+//! by [`hot_path_statements`] so tests can check their query plans against the real text.
+//!
+//! Session rows are selected in the one column order `crate::rows` decodes.
+
+/// The columns of a session row, in the order [`crate::rows`] decodes them.
+macro_rules! session_columns {
+    () => {
+        "id, token_hash, user_id, created_at, last_active_at, expires_at, absolute_expires_at, \
+         client_kind, client_version, device, ip, user_agent, active, metadata"
+    };
+}
+
+// ---- sessions by id --------------------------------------------------------------------------
+
+/// One session by id (`validate`, `get`). ?1 id.
+pub(crate) const GET_SESSION: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE id = ?1"
+);
+
+/// Whether a session exists and is active. ?1 id.
+pub(crate) const SESSION_ACTIVE: &str = "SELECT active FROM sessions WHERE id = ?1";
+
+/// Insert-only creation: a taken id fails, nothing is replaced. ?1..?14 the columns.
+pub(crate) const INSERT_SESSION: &str = concat!(
+    "INSERT INTO sessions (",
+    session_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+);
+
+/// Slides activity and expiry of an active session. ?1 id, ?2 last_active_at, ?3 expires_at.
+pub(crate) const TOUCH_SESSION: &str =
+    "UPDATE sessions SET last_active_at = ?2, expires_at = ?3 WHERE id = ?1 AND active = 1";
+
+/// Status and metadata text, for the metadata compare-and-swap. ?1 id.
+pub(crate) const SESSION_METADATA: &str = "SELECT active, metadata FROM sessions WHERE id = ?1";
+
+/// Replaces the metadata text (inside the transaction that compared it). ?1 id, ?2 metadata.
+pub(crate) const SET_METADATA: &str = "UPDATE sessions SET metadata = ?2 WHERE id = ?1";
+
+/// Revokes an active session. ?1 id.
+pub(crate) const REVOKE_SESSION: &str =
+    "UPDATE sessions SET active = 0 WHERE id = ?1 AND active = 1";
+
+/// Deletes a session; its state goes with it (`ON DELETE CASCADE`). ?1 id.
+pub(crate) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = ?1";
+
+// ---- sessions by user ------------------------------------------------------------------------
+
+/// First page of a user's sessions. ?1 user_id, ?2 limit.
+pub(crate) const LIST_FIRST: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE user_id = ?1 \
+     ORDER BY last_active_at DESC, id DESC LIMIT ?2"
+);
+
+/// First page of a user's live sessions. ?1 user_id, ?2 limit, ?3 now.
+pub(crate) const LIST_FIRST_LIVE: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE user_id = ?1 AND active = 1 AND expires_at > ?3 \
+     ORDER BY last_active_at DESC, id DESC LIMIT ?2"
+);
+
+/// A later page: strictly after the cursor's `(last_active_at, id)`, seeking in the index.
+/// ?1 user_id, ?2 limit, ?3 cursor last_active_at, ?4 cursor id.
+pub(crate) const LIST_AFTER: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE user_id = ?1 AND (last_active_at, id) < (?3, ?4) \
+     ORDER BY last_active_at DESC, id DESC LIMIT ?2"
+);
+
+/// A later page of live sessions. ?1 user_id, ?2 limit, ?3 cursor last_active_at,
+/// ?4 cursor id, ?5 now.
+pub(crate) const LIST_AFTER_LIVE: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE user_id = ?1 AND (last_active_at, id) < (?3, ?4) \
+     AND active = 1 AND expires_at > ?5 \
+     ORDER BY last_active_at DESC, id DESC LIMIT ?2"
+);
+
+/// A user's live sessions, newest activity first (the per-user limit). ?1 user_id, ?2 now.
+pub(crate) const LIVE_IDS_OF_USER: &str = "SELECT id FROM sessions \
+     WHERE user_id = ?1 AND active = 1 AND expires_at > ?2 \
+     ORDER BY last_active_at DESC, id DESC";
+
+/// Revokes one session whatever its status (eviction, already known live). ?1 id.
+pub(crate) const EVICT_SESSION: &str = "UPDATE sessions SET active = 0 WHERE id = ?1";
+
+/// Revokes a user's active sessions except one (NULL: none); returns what it revoked.
+/// ?1 user_id, ?2 except.
+pub(crate) const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET active = 0 \
+     WHERE user_id = ?1 AND active = 1 AND id IS NOT ?2 \
+     RETURNING id, last_active_at";
+
+/// A user's stored sessions. ?1 user_id.
+pub(crate) const COUNT_USER: &str = "SELECT count(*) FROM sessions WHERE user_id = ?1";
+
+/// A user's live sessions. ?1 user_id, ?2 now.
+pub(crate) const COUNT_USER_LIVE: &str =
+    "SELECT count(*) FROM sessions WHERE user_id = ?1 AND active = 1 AND expires_at > ?2";
+
+// ---- all sessions ----------------------------------------------------------------------------
+
+/// Every stored session.
+pub(crate) const COUNT_ALL: &str = "SELECT count(*) FROM sessions";
+
+/// Every live session; unexpired ones are found through the expiry index. ?1 now.
+pub(crate) const COUNT_ALL_LIVE: &str =
+    "SELECT count(*) FROM sessions WHERE expires_at > ?1 AND active = 1";
+
+/// Deletes up to ?2 sessions with `expires_at <= ?1`, oldest expiry first (ties by id), found
+/// through the expiry index; state goes by cascade.
+pub(crate) const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE id IN (\
+     SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2)";
+
+/// Totals in one pass. Durations are summed as 32-bit halves (`x >> 32` is an arithmetic shift
+/// in SQLite, `x & 0xFFFFFFFF` the low half) so the sum is exact for any i64 timestamps, where
+/// `sum(last_active_at - created_at)` could overflow. ?1 now, ?2 now − 24 h, ?3 now − 7 d.
+pub(crate) const STATS_TOTALS: &str = "SELECT count(*), \
+     coalesce(sum(active = 1 AND expires_at > ?1), 0), \
+     coalesce(sum(created_at >= ?2), 0), \
+     coalesce(sum(created_at >= ?3), 0), \
+     coalesce(sum(last_active_at >> 32), 0), \
+     coalesce(sum(last_active_at & 4294967295), 0), \
+     coalesce(sum(created_at >> 32), 0), \
+     coalesce(sum(created_at & 4294967295), 0) \
+     FROM sessions";
+
+/// Sessions per client kind.
+pub(crate) const STATS_BY_KIND: &str =
+    "SELECT client_kind, count(*) FROM sessions GROUP BY client_kind";
+
+/// A page of sessions with their state in id order, strictly after ?1 (an empty blob sorts
+/// before every id, so it means "from the start"). ?2 limit.
+pub(crate) const SCAN_SESSIONS: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    ", version, blob, updated_at FROM sessions \
+     LEFT JOIN session_state ON session_id = id \
+     WHERE id > ?1 ORDER BY id LIMIT ?2"
+);
+
+// ---- state -----------------------------------------------------------------------------------
+
+/// A session's status and its state, if any. ?1 id.
+pub(crate) const GET_STATE: &str = "SELECT active, version, blob, updated_at FROM sessions \
+     LEFT JOIN session_state ON session_id = id WHERE id = ?1";
+
+/// The stored state version. ?1 session id.
+pub(crate) const STATE_VERSION: &str = "SELECT version FROM session_state WHERE session_id = ?1";
+
+/// Writes a state (after its version was checked in the same transaction).
+/// ?1 session id, ?2 version, ?3 blob, ?4 updated_at.
+pub(crate) const UPSERT_STATE: &str =
+    "INSERT INTO session_state (session_id, version, blob, updated_at) VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (session_id) DO UPDATE SET \
+     version = excluded.version, blob = excluded.blob, updated_at = excluded.updated_at";
+
+/// Inserts a state (import). ?1 session id, ?2 version, ?3 blob, ?4 updated_at.
+pub(crate) const INSERT_STATE: &str =
+    "INSERT INTO session_state (session_id, version, blob, updated_at) VALUES (?1, ?2, ?3, ?4)";
+
+/// Removes a state. ?1 session id.
+pub(crate) const DELETE_STATE: &str = "DELETE FROM session_state WHERE session_id = ?1";
+
+/// Moves a state to another (just inserted) session. ?1 old id, ?2 new id.
+pub(crate) const MOVE_STATE: &str =
+    "UPDATE session_state SET session_id = ?2 WHERE session_id = ?1";
+
+/// The statements on hot paths, by name, for query-plan tests: each must be served by an index
+/// or the primary key, never by a full scan.
+#[doc(hidden)]
+pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("get_session", GET_SESSION),
+        ("session_active", SESSION_ACTIVE),
+        ("touch_session", TOUCH_SESSION),
+        ("session_metadata", SESSION_METADATA),
+        ("revoke_session", REVOKE_SESSION),
+        ("delete_session", DELETE_SESSION),
+        ("list_first", LIST_FIRST),
+        ("list_first_live", LIST_FIRST_LIVE),
+        ("list_after", LIST_AFTER),
+        ("list_after_live", LIST_AFTER_LIVE),
+        ("live_ids_of_user", LIVE_IDS_OF_USER),
+        ("revoke_user_sessions", REVOKE_USER_SESSIONS),
+        ("count_user", COUNT_USER),
+        ("count_user_live", COUNT_USER_LIVE),
+        ("delete_expired", DELETE_EXPIRED),
+        ("scan_sessions", SCAN_SESSIONS),
+        ("get_state", GET_STATE),
+        ("state_version", STATE_VERSION),
+        ("move_state", MOVE_STATE),
+    ]
+}

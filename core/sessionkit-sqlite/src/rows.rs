@@ -1,0 +1,136 @@
+//! Converting between records and rows. A stored row that cannot be decoded — an id or hash of
+//! the wrong length, an unknown client kind, metadata that is not a JSON object, a value of the
+//! wrong type — is `Corrupt`, never a panic and never a half-filled record.
+
+use rusqlite::types::FromSql;
+use rusqlite::{params, Connection, Row};
+use serde_json::{Map, Value};
+use sessionkit::{
+    ClientInfo, ClientKind, Error, Session, SessionId, SessionRecord, StateRecord, TokenHash,
+};
+
+use crate::error::StoreResult;
+use crate::queries;
+
+/// How many columns a session occupies at the start of a row (see `session_columns!`).
+pub(crate) const SESSION_COLUMN_COUNT: usize = 14;
+
+/// Reads column `index` (named `name` in errors), any failure being `Corrupt`.
+fn column<T: FromSql>(row: &Row<'_>, index: usize, name: &str) -> StoreResult<T> {
+    row.get(index)
+        .map_err(|e| Error::corrupt(format!("stored column {name}: {e}")).into())
+}
+
+/// A session id from its stored bytes.
+pub(crate) fn session_id(bytes: &[u8]) -> StoreResult<SessionId> {
+    Ok(SessionId::from_slice(bytes)?)
+}
+
+/// Decodes the session in the first [`SESSION_COLUMN_COUNT`] columns of `row`.
+pub(crate) fn session_from_row(row: &Row<'_>) -> StoreResult<SessionRecord> {
+    let id = session_id(&column::<Vec<u8>>(row, 0, "id")?)?;
+    let token_hash = TokenHash::from_slice(&column::<Vec<u8>>(row, 1, "token_hash")?)?;
+    let kind_name: String = column(row, 7, "client_kind")?;
+    let kind = ClientKind::parse(&kind_name)
+        .map_err(|_| Error::corrupt(format!("stored client_kind {kind_name:?}")))?;
+    let active: i64 = column(row, 12, "active")?;
+    let metadata_text: String = column(row, 13, "metadata")?;
+    let metadata: Map<String, Value> = serde_json::from_str(&metadata_text)
+        .map_err(|e| Error::corrupt(format!("stored metadata is not a JSON object: {e}")))?;
+    let session = Session {
+        id,
+        user_id: column(row, 2, "user_id")?,
+        created_at: column(row, 3, "created_at")?,
+        last_active_at: column(row, 4, "last_active_at")?,
+        expires_at: column(row, 5, "expires_at")?,
+        absolute_expires_at: column(row, 6, "absolute_expires_at")?,
+        client: ClientInfo {
+            kind,
+            version: column(row, 8, "client_version")?,
+            device: column(row, 9, "device")?,
+        },
+        ip: column(row, 10, "ip")?,
+        user_agent: column(row, 11, "user_agent")?,
+        active: active != 0,
+        metadata,
+    };
+    Ok(SessionRecord {
+        session,
+        token_hash,
+    })
+}
+
+/// Decodes an optional state from `version, blob, updated_at` starting at column `start` (all
+/// NULL when a LEFT JOIN found none).
+pub(crate) fn state_from_row(row: &Row<'_>, start: usize) -> StoreResult<Option<StateRecord>> {
+    let Some(version) = column::<Option<i64>>(row, start, "version")? else {
+        return Ok(None);
+    };
+    Ok(Some(StateRecord {
+        version: version_from_sql(version)?,
+        blob: column(row, start + 1, "blob")?,
+        updated_at: column(row, start + 2, "updated_at")?,
+    }))
+}
+
+/// A stored state version: never negative.
+pub(crate) fn version_from_sql(version: i64) -> StoreResult<u64> {
+    u64::try_from(version)
+        .map_err(|_| Error::corrupt(format!("stored state version {version}")).into())
+}
+
+/// A state version as SQLite stores it (a signed 64-bit integer).
+pub(crate) fn version_to_sql(version: u64) -> StoreResult<i64> {
+    i64::try_from(version).map_err(|_| {
+        Error::invalid_input(
+            "state.version",
+            "larger than this store can hold (2^63 - 1)",
+        )
+        .into()
+    })
+}
+
+/// Metadata as stored: exactly `serde_json::to_string` of the map, the text the engine's
+/// compare-and-swap compares against.
+pub(crate) fn metadata_text(metadata: &Map<String, Value>) -> StoreResult<String> {
+    Ok(serde_json::to_string(metadata).map_err(Error::storage)?)
+}
+
+/// Inserts `record` (insert-only: a taken id is a constraint error).
+pub(crate) fn insert_session(conn: &Connection, record: &SessionRecord) -> StoreResult<()> {
+    let s = &record.session;
+    conn.prepare_cached(queries::INSERT_SESSION)?
+        .execute(params![
+            s.id.as_bytes(),
+            record.token_hash.as_bytes(),
+            s.user_id,
+            s.created_at,
+            s.last_active_at,
+            s.expires_at,
+            s.absolute_expires_at,
+            s.client.kind.as_str(),
+            s.client.version,
+            s.client.device,
+            s.ip,
+            s.user_agent,
+            s.active,
+            metadata_text(&s.metadata)?,
+        ])?;
+    Ok(())
+}
+
+/// Inserts the state of session `id` as given (import).
+pub(crate) fn insert_state(
+    conn: &Connection,
+    id: &SessionId,
+    state: &StateRecord,
+) -> StoreResult<()> {
+    conn.prepare_cached(queries::INSERT_STATE)?
+        .execute(params![
+            id.as_bytes(),
+            version_to_sql(state.version)?,
+            state.blob,
+            state.updated_at,
+        ])?;
+    Ok(())
+}

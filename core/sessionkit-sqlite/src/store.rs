@@ -1,0 +1,526 @@
+//! `SqliteStore`: the [`Store`] contract over one SQLite file.
+//!
+//! One writer connection behind a mutex runs every write in a `BEGIN IMMEDIATE` transaction, so
+//! each conditional write (`WHERE active = 1`, the state version check, the per-user limit) sees
+//! and changes the database atomically; a small pool of read-only connections serves the reads,
+//! which WAL lets run beside the writer. Each method matches [`sessionkit::MemoryStore`] outcome
+//! for outcome and order for order.
+//!
+//! The methods are `async` to fit the trait but run SQLite on the calling thread: each is one
+//! short transaction, with a 5 s busy timeout when another process holds the lock.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde_json::{Map, Value};
+use sessionkit::{
+    ClientKind, Error, InsertOutcome, Result, SessionId, SessionLimit, SessionLimitPolicy,
+    SessionRecord, StateLookup, StatePut, StateRecord, Store, StoreStats, UserPageQuery,
+    WriteOutcome,
+};
+
+use crate::error::{poisoned, StoreResult};
+use crate::pool::ReaderPool;
+use crate::rows::{self, SESSION_COLUMN_COUNT};
+use crate::{connection, queries};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A [`Store`] in a SQLite database file (WAL mode), shareable across threads
+/// (`Arc<SqliteStore>`).
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: ReaderPool,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to
+    /// [`crate::SCHEMA_VERSION`].
+    ///
+    /// A database written by a newer version is `IncompatibleSchema` and is left untouched; a
+    /// file that is not a SQLite database is `Corrupt`; I/O and locking failures are `Storage`.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        Self::open_inner(path).map_err(Error::from)
+    }
+
+    fn open_inner(path: &Path) -> StoreResult<SqliteStore> {
+        connection::check_existing(path)?;
+        let writer = connection::open_writer(path)?;
+        let readers = ReaderPool::open(path)?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `write` in a `BEGIN IMMEDIATE` transaction on the writer and commits it; an error
+    /// rolls everything back.
+    fn write<T>(&self, write: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> Result<T> {
+        let run = || -> StoreResult<T> {
+            let mut conn = self.writer.lock().map_err(|_| poisoned("writer"))?;
+            if !conn.is_autocommit() {
+                // A previous rollback failed and left a transaction open: finish it first.
+                conn.execute_batch("ROLLBACK")?;
+            }
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = write(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        };
+        run().map_err(Error::from)
+    }
+
+    /// Runs `read` on a pooled reader.
+    fn read<T>(&self, read: impl FnOnce(&mut Connection) -> StoreResult<T>) -> Result<T> {
+        self.readers.with(read).map_err(Error::from)
+    }
+}
+
+/// Whether session `id` exists (`None` if not) and is active.
+fn session_active(conn: &Connection, id: &SessionId) -> StoreResult<Option<bool>> {
+    Ok(conn
+        .prepare_cached(queries::SESSION_ACTIVE)?
+        .query_row([id.as_bytes()], |row| row.get::<_, bool>(0))
+        .optional()?)
+}
+
+/// Why a conditional write on `id` matched no row: `Missing` or `Inactive`.
+fn not_writable(conn: &Connection, id: &SessionId) -> StoreResult<WriteOutcome> {
+    Ok(match session_active(conn, id)? {
+        None => WriteOutcome::Missing,
+        Some(true) => {
+            // Unreachable inside the write transaction that just failed to match the row.
+            return Err(Error::storage("session became writable during the transaction").into());
+        }
+        Some(false) => WriteOutcome::Inactive,
+    })
+}
+
+/// `Err(outcome)` unless `id` exists and is active.
+fn writable(
+    conn: &Connection,
+    id: &SessionId,
+) -> StoreResult<std::result::Result<(), WriteOutcome>> {
+    Ok(match session_active(conn, id)? {
+        None => Err(WriteOutcome::Missing),
+        Some(false) => Err(WriteOutcome::Inactive),
+        Some(true) => Ok(()),
+    })
+}
+
+/// Runs a session query and decodes every row.
+fn query_sessions(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<SessionRecord>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut records = Vec::new();
+    while let Some(row) = rows.next()? {
+        records.push(rows::session_from_row(row)?);
+    }
+    Ok(records)
+}
+
+/// A count as the trait reports it.
+fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<u64> {
+    let n: i64 = conn
+        .prepare_cached(sql)?
+        .query_row(params, |row| row.get(0))?;
+    Ok(u64::try_from(n).map_err(|_| Error::storage(format!("negative count {n}")))?)
+}
+
+/// The per-user limit, inside the insert's transaction: the live sessions to revoke, or
+/// `None` when the policy refuses the insert.
+fn enforce_limit(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    limit: SessionLimit,
+) -> StoreResult<Option<Vec<SessionId>>> {
+    let live: Vec<SessionId> = {
+        let mut stmt = tx.prepare_cached(queries::LIVE_IDS_OF_USER)?;
+        let mut rows = stmt.query(params![user_id, limit.now])?;
+        let mut ids = Vec::new();
+        while let Some(row) = rows.next()? {
+            ids.push(rows::session_id(&row.get::<_, Vec<u8>>(0)?)?);
+        }
+        ids
+    };
+    let max = limit.max as usize;
+    if live.len() < max {
+        return Ok(Some(Vec::new()));
+    }
+    match limit.policy {
+        SessionLimitPolicy::Reject => Ok(None),
+        // `live` is newest first: its tail is the least recently active. Keep `max - 1` so the
+        // new session makes `max` (a `max` of 0, which the engine's config refuses, evicts all).
+        SessionLimitPolicy::EvictOldest => Ok(Some(
+            live[max.saturating_sub(1)..]
+                .iter()
+                .rev()
+                .copied()
+                .collect(),
+        )),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_session(
+        &self,
+        record: &SessionRecord,
+        limit: Option<SessionLimit>,
+    ) -> Result<InsertOutcome> {
+        self.write(|tx| {
+            if session_active(tx, &record.session.id)?.is_some() {
+                return Ok(InsertOutcome::IdTaken);
+            }
+            let evicted = match limit {
+                None => Vec::new(),
+                Some(limit) => match enforce_limit(tx, &record.session.user_id, limit)? {
+                    Some(evicted) => evicted,
+                    None => return Ok(InsertOutcome::LimitReached),
+                },
+            };
+            let mut evict = tx.prepare_cached(queries::EVICT_SESSION)?;
+            for id in &evicted {
+                evict.execute([id.as_bytes()])?;
+            }
+            rows::insert_session(tx, record)?;
+            Ok(InsertOutcome::Inserted { evicted })
+        })
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
+        self.read(|conn| {
+            Ok(query_sessions(conn, queries::GET_SESSION, [id.as_bytes()])?
+                .into_iter()
+                .next())
+        })
+    }
+
+    async fn touch_session(
+        &self,
+        id: &SessionId,
+        last_active_at: i64,
+        expires_at: i64,
+    ) -> Result<WriteOutcome> {
+        self.write(|tx| {
+            let changed = tx.prepare_cached(queries::TOUCH_SESSION)?.execute(params![
+                id.as_bytes(),
+                last_active_at,
+                expires_at
+            ])?;
+            if changed == 1 {
+                Ok(WriteOutcome::Applied)
+            } else {
+                not_writable(tx, id)
+            }
+        })
+    }
+
+    async fn replace_metadata(
+        &self,
+        id: &SessionId,
+        expected: &str,
+        metadata: &str,
+    ) -> Result<WriteOutcome> {
+        self.write(|tx| {
+            let current: Option<(bool, String)> = tx
+                .prepare_cached(queries::SESSION_METADATA)?
+                .query_row([id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            let current = match current {
+                None => return Ok(WriteOutcome::Missing),
+                Some((false, _)) => return Ok(WriteOutcome::Inactive),
+                Some((true, text)) => text,
+            };
+            if current != expected {
+                return Ok(WriteOutcome::Stale);
+            }
+            // Stored in the canonical form, so the next compare-and-swap matches the text the
+            // engine derives from what it read.
+            let parsed: Map<String, Value> = serde_json::from_str(metadata)
+                .map_err(|e| Error::invalid_input("metadata", e.to_string()))?;
+            tx.prepare_cached(queries::SET_METADATA)?
+                .execute(params![id.as_bytes(), rows::metadata_text(&parsed)?])?;
+            Ok(WriteOutcome::Applied)
+        })
+    }
+
+    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
+        self.write(|tx| {
+            if let Err(outcome) = writable(tx, old)? {
+                return Ok(outcome);
+            }
+            if session_active(tx, &new.session.id)?.is_some() {
+                return Ok(WriteOutcome::Stale);
+            }
+            rows::insert_session(tx, new)?;
+            tx.prepare_cached(queries::MOVE_STATE)?
+                .execute([old.as_bytes(), new.session.id.as_bytes()])?;
+            tx.prepare_cached(queries::DELETE_SESSION)?
+                .execute([old.as_bytes()])?;
+            Ok(WriteOutcome::Applied)
+        })
+    }
+
+    async fn revoke_session(&self, id: &SessionId) -> Result<WriteOutcome> {
+        self.write(|tx| {
+            let changed = tx
+                .prepare_cached(queries::REVOKE_SESSION)?
+                .execute([id.as_bytes()])?;
+            if changed == 1 {
+                Ok(WriteOutcome::Applied)
+            } else {
+                not_writable(tx, id)
+            }
+        })
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool> {
+        self.write(|tx| {
+            let deleted = tx
+                .prepare_cached(queries::DELETE_SESSION)?
+                .execute([id.as_bytes()])?;
+            Ok(deleted > 0)
+        })
+    }
+
+    async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {
+        let user = query.user_id.as_str();
+        let limit = i64::from(query.limit);
+        self.read(|conn| match (&query.after, query.active_only) {
+            (None, false) => query_sessions(conn, queries::LIST_FIRST, params![user, limit]),
+            (None, true) => query_sessions(
+                conn,
+                queries::LIST_FIRST_LIVE,
+                params![user, limit, query.now],
+            ),
+            (Some((at, id)), false) => query_sessions(
+                conn,
+                queries::LIST_AFTER,
+                params![user, limit, at, id.as_bytes()],
+            ),
+            (Some((at, id)), true) => query_sessions(
+                conn,
+                queries::LIST_AFTER_LIVE,
+                params![user, limit, at, id.as_bytes(), query.now],
+            ),
+        })
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+    ) -> Result<Vec<SessionId>> {
+        let mut revoked = self.write(|tx| {
+            let mut stmt = tx.prepare_cached(queries::REVOKE_USER_SESSIONS)?;
+            let mut rows = stmt.query(params![user_id, except.map(|id| id.as_bytes())])?;
+            let mut revoked = Vec::new();
+            while let Some(row) = rows.next()? {
+                let id = rows::session_id(&row.get::<_, Vec<u8>>(0)?)?;
+                revoked.push((row.get::<_, i64>(1)?, id));
+            }
+            Ok(revoked)
+        })?;
+        // RETURNING has no order: report newest activity first, like every listing.
+        revoked.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(revoked.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
+        self.write(|tx| {
+            let deleted = tx
+                .prepare_cached(queries::DELETE_EXPIRED)?
+                .execute(params![now, i64::from(max)])?;
+            Ok(deleted as u64)
+        })
+    }
+
+    async fn count_sessions(
+        &self,
+        user_id: Option<&str>,
+        active_only: bool,
+        now: i64,
+    ) -> Result<u64> {
+        self.read(|conn| match (user_id, active_only) {
+            (Some(user), false) => count(conn, queries::COUNT_USER, [user]),
+            (Some(user), true) => count(conn, queries::COUNT_USER_LIVE, params![user, now]),
+            (None, false) => count(conn, queries::COUNT_ALL, []),
+            (None, true) => count(conn, queries::COUNT_ALL_LIVE, [now]),
+        })
+    }
+
+    async fn stats(&self, now: i64) -> Result<StoreStats> {
+        self.read(|conn| {
+            // One snapshot for both queries.
+            let tx = conn.transaction()?;
+            let totals = tx.prepare_cached(queries::STATS_TOTALS)?.query_row(
+                params![
+                    now,
+                    now.saturating_sub(DAY_MS),
+                    now.saturating_sub(7 * DAY_MS)
+                ],
+                |row| {
+                    let mut values = [0i64; 8];
+                    for (i, value) in values.iter_mut().enumerate() {
+                        *value = row.get(i)?;
+                    }
+                    Ok(values)
+                },
+            )?;
+            let mut by_kind = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(queries::STATS_BY_KIND)?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    let name: String = row.get(0)?;
+                    let kind = ClientKind::parse(&name)
+                        .map_err(|_| Error::corrupt(format!("stored client_kind {name:?}")))?;
+                    by_kind.push((kind, unsigned(row.get(1)?)?));
+                }
+            }
+            tx.finish()?;
+            by_kind.sort_unstable();
+            let [total, active, day, week, la_hi, la_lo, ca_hi, ca_lo] = totals;
+            let duration_sum_ms = (i128::from(la_hi) - i128::from(ca_hi)) * (1i128 << 32)
+                + (i128::from(la_lo) - i128::from(ca_lo));
+            Ok(StoreStats {
+                total: unsigned(total)?,
+                active: unsigned(active)?,
+                created_last_24h: unsigned(day)?,
+                created_last_7d: unsigned(week)?,
+                by_client_kind: by_kind,
+                duration_sum_ms,
+            })
+        })
+    }
+
+    async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(queries::GET_STATE)?;
+            let mut rows = stmt.query([id.as_bytes()])?;
+            let Some(row) = rows.next()? else {
+                return Ok(StateLookup::NoSession);
+            };
+            let active: bool = row.get(0)?;
+            Ok(match rows::state_from_row(row, 1)? {
+                None => StateLookup::Empty { active },
+                Some(state) => StateLookup::Found { active, state },
+            })
+        })
+    }
+
+    async fn put_state(
+        &self,
+        id: &SessionId,
+        expected_version: Option<u64>,
+        blob: &[u8],
+        updated_at: i64,
+    ) -> Result<StatePut> {
+        self.write(|tx| {
+            match writable(tx, id)? {
+                Err(WriteOutcome::Missing) => return Ok(StatePut::Missing),
+                Err(_) => return Ok(StatePut::Inactive),
+                Ok(()) => {}
+            }
+            let current = match tx
+                .prepare_cached(queries::STATE_VERSION)?
+                .query_row([id.as_bytes()], |row| row.get::<_, i64>(0))
+                .optional()?
+            {
+                Some(version) => rows::version_from_sql(version)?,
+                None => 0,
+            };
+            if expected_version.is_some_and(|v| v != current) {
+                return Ok(StatePut::Conflict(current));
+            }
+            let version = current
+                .checked_add(1)
+                .ok_or_else(|| Error::storage("state version overflow"))?;
+            tx.prepare_cached(queries::UPSERT_STATE)?.execute(params![
+                id.as_bytes(),
+                rows::version_to_sql(version)?,
+                blob,
+                updated_at
+            ])?;
+            Ok(StatePut::Written(version))
+        })
+    }
+
+    async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome> {
+        self.write(|tx| {
+            if let Err(outcome) = writable(tx, id)? {
+                return Ok(outcome);
+            }
+            tx.prepare_cached(queries::DELETE_STATE)?
+                .execute([id.as_bytes()])?;
+            Ok(WriteOutcome::Applied)
+        })
+    }
+
+    async fn scan_sessions(
+        &self,
+        after: Option<&SessionId>,
+        limit: u32,
+    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
+        // The empty blob sorts before every 16-byte id: "from the start".
+        let after: &[u8] = after.map_or(&[], |id| id.as_bytes());
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(queries::SCAN_SESSIONS)?;
+            let mut rows = stmt.query(params![after, i64::from(limit)])?;
+            let mut page = Vec::new();
+            while let Some(row) = rows.next()? {
+                page.push((
+                    rows::session_from_row(row)?,
+                    rows::state_from_row(row, SESSION_COLUMN_COUNT)?,
+                ));
+            }
+            Ok(page)
+        })
+    }
+
+    async fn import_session(
+        &self,
+        record: &SessionRecord,
+        state: Option<&StateRecord>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            if session_active(tx, &record.session.id)?.is_some() {
+                return Ok(false);
+            }
+            rows::insert_session(tx, record)?;
+            if let Some(state) = state {
+                rows::insert_state(tx, &record.session.id, state)?;
+            }
+            Ok(true)
+        })
+    }
+}
+
+/// A count or sum SQLite returned as i64, which cannot be negative here.
+fn unsigned(n: i64) -> StoreResult<u64> {
+    Ok(u64::try_from(n).map_err(|_| Error::storage(format!("negative count {n}")))?)
+}

@@ -1,0 +1,47 @@
+//! Helpers shared by the integration tests: a store in a fresh temporary file, and records.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+use sessionkit::{ClientInfo, ClientKind, Session, SessionId, SessionRecord, TokenHash};
+use sessionkit_sqlite::SqliteStore;
+use tempfile::TempDir;
+
+/// A store in a new temporary directory (removed when the `TempDir` drops).
+pub fn temp_store() -> (TempDir, PathBuf, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("sessions.db");
+    let store = SqliteStore::open(&path).expect("open store");
+    (dir, path, store)
+}
+
+/// An id whose bytes are all `n`.
+pub fn id(n: u8) -> SessionId {
+    SessionId::from_bytes([n; SessionId::LEN])
+}
+
+/// An active desktop session of `user`, created and last active at `at`, expiring at `expires`.
+pub fn record(id: SessionId, user: &str, at: i64, expires: i64) -> SessionRecord {
+    SessionRecord {
+        session: Session {
+            id,
+            user_id: user.to_owned(),
+            created_at: at,
+            last_active_at: at,
+            expires_at: expires,
+            absolute_expires_at: expires.saturating_add(1_000_000),
+            client: ClientInfo {
+                kind: ClientKind::Desktop,
+                version: Some("1.2.3".to_owned()),
+                device: None,
+            },
+            ip: Some("192.0.2.1".to_owned()),
+            user_agent: None,
+            active: true,
+            metadata: Map::from_iter([("k".to_owned(), Value::from(1))]),
+        },
+        token_hash: TokenHash::from_bytes([7; 32]),
+    }
+}

@@ -1,0 +1,286 @@
+//! Behaviour specific to the SQLite store: state goes with its session, data survives a reopen,
+//! metadata is stored as canonical JSON text, undecodable rows are `Corrupt`, and the engine runs
+//! end to end on top of it.
+
+mod common;
+
+use std::sync::Arc;
+
+use pollster::block_on;
+use rusqlite::Connection;
+use serde_json::json;
+use sessionkit::{
+    ClientKind, Config, ErrorKind, ManualClock, NewSession, SessionManager, StateLookup, StatePut,
+    StateRecord, Store, UserPageQuery, WriteOutcome,
+};
+use sessionkit_sqlite::SqliteStore;
+
+fn state_rows(path: &std::path::Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM session_state", [], |row| row.get(0))
+        .unwrap()
+}
+
+#[test]
+fn state_is_removed_with_its_session_and_moved_by_rotation() {
+    let (_dir, path, store) = common::temp_store();
+    for n in 1..=3 {
+        let record = common::record(common::id(n), "u", 0, 100 * i64::from(n));
+        block_on(store.insert_session(&record, None)).unwrap();
+        assert_eq!(
+            block_on(store.put_state(&common::id(n), Some(0), b"blob", 1)).unwrap(),
+            StatePut::Written(1)
+        );
+    }
+    assert_eq!(state_rows(&path), 3);
+
+    assert!(block_on(store.delete_session(&common::id(1))).unwrap());
+    assert_eq!(state_rows(&path), 2);
+
+    assert_eq!(block_on(store.delete_expired(200, 10)).unwrap(), 1);
+    assert_eq!(state_rows(&path), 1);
+
+    let new = common::record(common::id(9), "u", 0, 300);
+    assert_eq!(
+        block_on(store.rotate_session(&common::id(3), &new)).unwrap(),
+        WriteOutcome::Applied
+    );
+    assert_eq!(state_rows(&path), 1);
+    assert!(matches!(
+        block_on(store.get_state(&common::id(9))).unwrap(),
+        StateLookup::Found { active: true, state } if state.blob == b"blob" && state.version == 1
+    ));
+    assert_eq!(
+        block_on(store.get_state(&common::id(3))).unwrap(),
+        StateLookup::NoSession
+    );
+}
+
+#[test]
+fn data_survives_a_reopen() {
+    let (_dir, path, store) = common::temp_store();
+    let record = common::record(common::id(1), "u", 5, 50);
+    let state = StateRecord {
+        version: 4,
+        blob: vec![0, 1, 2, 255],
+        updated_at: 6,
+    };
+    assert!(block_on(store.import_session(&record, Some(&state))).unwrap());
+    drop(store);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        block_on(store.get_session(&common::id(1))).unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(
+        block_on(store.scan_sessions(None, 10)).unwrap(),
+        vec![(record, Some(state))]
+    );
+}
+
+#[test]
+fn metadata_is_stored_as_canonical_json_text() {
+    let (_dir, path, store) = common::temp_store();
+    let record = common::record(common::id(1), "u", 0, 100);
+    block_on(store.insert_session(&record, None)).unwrap();
+    let stored = |path: &std::path::Path| -> String {
+        Connection::open(path)
+            .unwrap()
+            .query_row("SELECT metadata FROM sessions", [], |row| row.get(0))
+            .unwrap()
+    };
+    assert_eq!(stored(&path), r#"{"k":1}"#);
+
+    // Non-canonical input is stored canonically, so the next compare-and-swap can match.
+    let outcome = block_on(store.replace_metadata(
+        &common::id(1),
+        r#"{"k":1}"#,
+        r#" { "b" : 2 , "a" : 1 } "#,
+    ))
+    .unwrap();
+    assert_eq!(outcome, WriteOutcome::Applied);
+    let canonical = serde_json::to_string(
+        &block_on(store.get_session(&common::id(1)))
+            .unwrap()
+            .unwrap()
+            .session
+            .metadata,
+    )
+    .unwrap();
+    assert_eq!(stored(&path), canonical);
+    assert_eq!(
+        block_on(store.replace_metadata(&common::id(1), r#"{"k":1}"#, "{}")).unwrap(),
+        WriteOutcome::Stale
+    );
+    assert_eq!(
+        block_on(store.replace_metadata(&common::id(1), &canonical, "{}")).unwrap(),
+        WriteOutcome::Applied
+    );
+}
+
+#[test]
+fn undecodable_rows_are_corrupt_not_panics() {
+    let corruptions = [
+        ("id", "UPDATE sessions SET id = x'0102'"),
+        ("token_hash", "UPDATE sessions SET token_hash = x'00'"),
+        ("client_kind", "UPDATE sessions SET client_kind = 'tablet'"),
+        ("metadata text", "UPDATE sessions SET metadata = 'not json'"),
+        ("metadata array", "UPDATE sessions SET metadata = '[1, 2]'"),
+        ("user_id type", "UPDATE sessions SET user_id = x'ff'"),
+        (
+            "created_at type",
+            "UPDATE sessions SET created_at = 'yesterday'",
+        ),
+        ("state version", "UPDATE session_state SET version = -1"),
+    ];
+    for (what, sql) in corruptions {
+        let (_dir, path, store) = common::temp_store();
+        let record = common::record(common::id(1), "u", 0, 100);
+        block_on(store.insert_session(&record, None)).unwrap();
+        block_on(store.put_state(&common::id(1), None, b"x", 1)).unwrap();
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA ignore_check_constraints = ON; PRAGMA foreign_keys = OFF;")
+                .unwrap();
+            conn.execute_batch(sql).unwrap();
+        }
+        let scan = block_on(store.scan_sessions(None, 10));
+        assert_eq!(scan.unwrap_err().kind(), ErrorKind::Corrupt, "{what}: scan");
+        if what == "state version" {
+            let state = block_on(store.get_state(&common::id(1)));
+            assert_eq!(
+                state.unwrap_err().kind(),
+                ErrorKind::Corrupt,
+                "{what}: get_state"
+            );
+            continue;
+        }
+        let list = block_on(store.list_user_sessions(&UserPageQuery {
+            user_id: "u".to_owned(),
+            active_only: false,
+            now: 0,
+            after: None,
+            limit: 10,
+        }));
+        // (A blob user_id no longer matches the text "u": that listing is just empty.)
+        if what != "user_id type" {
+            assert_eq!(list.unwrap_err().kind(), ErrorKind::Corrupt, "{what}: list");
+        }
+        if what != "id" {
+            let got = block_on(store.get_session(&common::id(1)));
+            assert_eq!(got.unwrap_err().kind(), ErrorKind::Corrupt, "{what}: get");
+        }
+    }
+}
+
+#[test]
+fn the_engine_runs_end_to_end_on_sqlite() {
+    let (_dir, path, store) = common::temp_store();
+    let clock = ManualClock::new(1_700_000_000_000);
+    let config = Config {
+        max_sessions_per_user: Some(2),
+        session_limit_policy: sessionkit::SessionLimitPolicy::EvictOldest,
+        ..Config::default()
+    };
+    let manager =
+        SessionManager::open_with_clock(Arc::new(store), config, Arc::new(clock.clone())).unwrap();
+    block_on(async {
+        let first = manager
+            .create(NewSession::new("alice", ClientKind::Web))
+            .await
+            .unwrap();
+        clock.advance(1_000);
+        let second = manager
+            .create(NewSession::new("alice", ClientKind::Mobile))
+            .await
+            .unwrap();
+        let id = second.session.id;
+
+        manager
+            .update_metadata(&id, &json!({"theme": "dark"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            manager
+                .put_state(&id, &json!({"n": 1}), Some(0))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            manager
+                .patch_state(&id, &json!({"m": 2}), Some(1))
+                .await
+                .unwrap(),
+            2
+        );
+        let err = manager
+            .put_state(&id, &json!({}), Some(1))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+
+        let rotated = manager.rotate(&id).await.unwrap();
+        assert_eq!(
+            manager
+                .validate(second.token.as_str())
+                .await
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidToken
+        );
+        let session = manager.validate(rotated.token.as_str()).await.unwrap();
+        assert_eq!(session.metadata["theme"], "dark");
+        let state = manager.get_state(&session.id).await.unwrap().unwrap();
+        assert_eq!((state.version, state.data), (2, json!({"n": 1, "m": 2})));
+
+        // A third session evicts the least recently active (the first).
+        clock.advance(1_000);
+        manager
+            .create(NewSession::new("alice", ClientKind::Desktop))
+            .await
+            .unwrap();
+        assert_eq!(
+            manager
+                .validate(first.token.as_str())
+                .await
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Revoked
+        );
+        assert_eq!(manager.count_user_sessions("alice", true).await.unwrap(), 2);
+        let page = manager
+            .list_user_sessions(
+                "alice",
+                &sessionkit::ListOptions {
+                    limit: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 2);
+        let rest = manager
+            .list_user_sessions(
+                "alice",
+                &sessionkit::ListOptions {
+                    limit: 2,
+                    cursor: page.next_cursor,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(rest.items.len(), 1);
+        assert_eq!(rest.items[0].id, first.session.id);
+
+        let stats = manager.stats().await.unwrap();
+        assert_eq!((stats.total, stats.active), (3, 2));
+
+        clock.advance(31 * 24 * 60 * 60 * 1000);
+        assert_eq!(manager.cleanup_expired().await.unwrap(), 3);
+        assert_eq!(manager.count_active().await.unwrap(), 0);
+    });
+    assert_eq!(state_rows(&path), 0);
+}
