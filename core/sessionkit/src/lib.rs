@@ -67,7 +67,8 @@ pub use id::SessionId;
 pub use manager::SessionManager;
 pub use memory::MemoryStore;
 pub use model::{
-    ClientInfo, ClientKind, Created, ListOptions, NewSession, Page, Session, State, Stats,
+    ClientInfo, ClientKind, Created, ListOptions, NewSession, Page, Session, SessionStatus, State,
+    Stats,
 };
 pub use send::{SendOutsideWasm, SyncOutsideWasm};
 pub use state_codec::{

@@ -13,7 +13,7 @@ use crate::store::*;
 use crate::token::{ParsedToken, Token};
 use crate::{
     metadata, validation, ClientInfo, ClientKind, Clock, Created, Error, ListOptions, NewSession,
-    Page, Result, Session, SessionId, State, Stats, SystemClock,
+    Page, Result, Session, SessionId, SessionStatus, State, Stats, SystemClock,
 };
 
 /// How many times an operation retries after losing an optimistic race (an id collision, a
@@ -527,18 +527,18 @@ impl SessionManager {
     }
 
     async fn check_live(&self, session: &Session) -> Result<()> {
-        if !session.active {
-            return Err(Error::Revoked);
-        }
-        if self.now() >= session.expires_at {
-            if self.store.delete_session(&session.id).await? {
-                self.events.emit(Event::Expired {
-                    session_id: session.id,
-                });
+        match session.status_at(self.now()) {
+            SessionStatus::Active => Ok(()),
+            SessionStatus::Revoked => Err(Error::Revoked),
+            SessionStatus::Expired => {
+                if self.store.delete_session(&session.id).await? {
+                    self.events.emit(Event::Expired {
+                        session_id: session.id,
+                    });
+                }
+                Err(Error::Expired)
             }
-            return Err(Error::Expired);
         }
-        Ok(())
     }
 
     fn expect_applied(&self, outcome: WriteOutcome) -> Result<()> {

@@ -83,7 +83,7 @@ impl Inner {
     }
 
     fn is_live(record: &SessionRecord, now: i64) -> bool {
-        record.session.active && record.session.expires_at > now
+        record.session.is_live(now)
     }
 
     fn user_ids_newest_first<'a>(&'a self, user_id: &str) -> impl Iterator<Item = SessionId> + 'a {

@@ -132,6 +132,47 @@ pub struct Session {
     pub metadata: Map<String, Value>,
 }
 
+/// Where a session stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Usable: not revoked and not expired.
+    Active,
+    /// Revoked (whatever its expiry).
+    Revoked,
+    /// Past its idle or absolute expiry (`now >= expires_at`).
+    Expired,
+}
+
+impl SessionStatus {
+    /// `active`, `revoked` or `expired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Active => "active",
+            SessionStatus::Revoked => "revoked",
+            SessionStatus::Expired => "expired",
+        }
+    }
+}
+
+impl Session {
+    /// The session's status at `now`: revoked first, then expired once `now >= expires_at`.
+    pub fn status_at(&self, now: i64) -> SessionStatus {
+        if !self.active {
+            SessionStatus::Revoked
+        } else if now >= self.expires_at {
+            SessionStatus::Expired
+        } else {
+            SessionStatus::Active
+        }
+    }
+
+    /// Whether the session is usable at `now` (neither revoked nor expired).
+    pub fn is_live(&self, now: i64) -> bool {
+        self.status_at(now) == SessionStatus::Active
+    }
+}
+
 /// The result of `create` and `rotate`: the session and its token, which is returned only here.
 #[derive(Debug, Clone)]
 pub struct Created {

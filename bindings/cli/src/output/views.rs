@@ -16,17 +16,8 @@ pub fn to_json<T: Serialize>(value: &T) -> Value {
 }
 
 /// A session's status at `now`, for display: `active`, `revoked` or `expired`.
-///
-/// Mirrors the engine's liveness rule (revoked first, then `now >= expires_at`) for display
-/// only; every decision is the engine's.
 pub fn status(session: &Session, now: i64) -> &'static str {
-    if !session.active {
-        "revoked"
-    } else if now >= session.expires_at {
-        "expired"
-    } else {
-        "active"
-    }
+    session.status_at(now).as_str()
 }
 
 /// `web 2.4.1 (Firefox on Linux)`: the client kind, version and device in one cell.
