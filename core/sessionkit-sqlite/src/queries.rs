@@ -92,10 +92,10 @@ pub(crate) const LIVE_IDS_OF_USER: &str = "SELECT id FROM sessions \
 /// Revokes one session whatever its status (eviction, already known live). ?1 id.
 pub(crate) const EVICT_SESSION: &str = "UPDATE sessions SET active = 0 WHERE id = ?1";
 
-/// Revokes a user's active sessions except one (NULL: none); returns what it revoked.
-/// ?1 user_id, ?2 except.
+/// Revokes a user's live sessions except one (NULL: none); returns what it revoked.
+/// ?1 user_id, ?2 except, ?3 now.
 pub(crate) const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET active = 0 \
-     WHERE user_id = ?1 AND active = 1 AND id IS NOT ?2 \
+     WHERE user_id = ?1 AND active = 1 AND expires_at > ?3 AND id IS NOT ?2 \
      RETURNING id, last_active_at";
 
 /// A user's stored sessions. ?1 user_id.

@@ -334,10 +334,11 @@ impl Store for SqliteStore {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
+        now: i64,
     ) -> Result<Vec<SessionId>> {
         let mut revoked = self.write(|tx| {
             let mut stmt = tx.prepare_cached(queries::REVOKE_USER_SESSIONS)?;
-            let mut rows = stmt.query(params![user_id, except.map(|id| id.as_bytes())])?;
+            let mut rows = stmt.query(params![user_id, except.map(|id| id.as_bytes()), now])?;
             let mut revoked = Vec::new();
             while let Some(row) = rows.next()? {
                 let id = rows::session_id(&row.get::<_, Vec<u8>>(0)?)?;

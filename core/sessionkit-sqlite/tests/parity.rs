@@ -250,7 +250,7 @@ fn step(step: usize, w: &mut World, memory: &MemoryStore, sqlite: &dyn Store) ->
             let user = *w.rng.pick(&USERS);
             let except = w.rng.chance(50).then(|| w.id());
             both!("revoke_user_sessions", |s| s
-                .revoke_user_sessions(user, except.as_ref())
+                .revoke_user_sessions(user, except.as_ref(), w.now)
                 .await)
         }
         12 => {

@@ -323,15 +323,18 @@ impl SessionManager {
         Ok(Page { items, next_cursor })
     }
 
-    /// Revokes every active session of a user except `except` ("sign out everywhere else").
-    /// Returns how many were revoked.
+    /// Revokes every live session of a user except `except` ("sign out everywhere else").
+    /// Returns how many were revoked; expired sessions are not counted (cleanup removes them).
     pub async fn revoke_user_sessions(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
     ) -> Result<u64> {
         validation::user_id(user_id)?;
-        let revoked = self.store.revoke_user_sessions(user_id, except).await?;
+        let revoked = self
+            .store
+            .revoke_user_sessions(user_id, except, self.now())
+            .await?;
         for id in &revoked {
             self.events.emit(Event::Revoked { session_id: *id });
         }

@@ -127,7 +127,11 @@ impl Store for MemoryStore {
                     SessionLimitPolicy::Reject => return Ok(InsertOutcome::LimitReached),
                     SessionLimitPolicy::EvictOldest => {
                         // `live` is newest first: the tail is the least recently active.
-                        evicted = live[max - 1..].iter().rev().copied().collect();
+                        evicted = live[max.saturating_sub(1)..]
+                            .iter()
+                            .rev()
+                            .copied()
+                            .collect();
                     }
                 }
             }
@@ -233,11 +237,12 @@ impl Store for MemoryStore {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
+        now: i64,
     ) -> Result<Vec<SessionId>> {
         let mut inner = self.lock()?;
         let ids: Vec<SessionId> = inner
             .user_ids_newest_first(user_id)
-            .filter(|id| Some(id) != except && inner.sessions[id].session.active)
+            .filter(|id| Some(id) != except && Inner::is_live(&inner.sessions[id], now))
             .collect();
         for id in &ids {
             inner.update(id, |r| r.session.active = false);
@@ -286,8 +291,8 @@ impl Store for MemoryStore {
             let s = &r.session;
             stats.total += 1;
             stats.active += u64::from(Inner::is_live(r, now));
-            stats.created_last_24h += u64::from(s.created_at >= now - DAY_MS);
-            stats.created_last_7d += u64::from(s.created_at >= now - 7 * DAY_MS);
+            stats.created_last_24h += u64::from(s.created_at >= now.saturating_sub(DAY_MS));
+            stats.created_last_7d += u64::from(s.created_at >= now.saturating_sub(7 * DAY_MS));
             *by_kind.entry(s.client.kind).or_default() += 1;
             stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
         }
@@ -328,7 +333,12 @@ impl Store for MemoryStore {
         if expected_version.is_some_and(|v| v != current) {
             return Ok(StatePut::Conflict(current));
         }
-        let version = current + 1;
+        let Some(version) = current.checked_add(1).filter(|v| i64::try_from(*v).is_ok()) else {
+            return Err(Error::invalid_input(
+                "state.version",
+                "the version counter is exhausted",
+            ));
+        };
         inner.states.insert(
             *id,
             StateRecord {

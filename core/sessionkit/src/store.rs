@@ -185,11 +185,13 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
     /// One page of a user's sessions, newest activity first, ties broken by id descending.
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>>;
 
-    /// Revokes every active session of `user_id` except `except`; returns the ids revoked.
+    /// Revokes every live session (active, `expires_at > now`) of `user_id` except `except`;
+    /// returns the ids revoked, newest activity first. Expired sessions are left for cleanup.
     async fn revoke_user_sessions(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
+        now: i64,
     ) -> Result<Vec<SessionId>>;
 
     /// Deletes up to `max` sessions (and their state) with `expires_at <= now`, in one short
