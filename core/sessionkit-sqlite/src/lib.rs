@@ -47,3 +47,8 @@ pub use migrations::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use queries::hot_path_statements;
 pub use store::SqliteStore;
+
+/// The repository README's Rust example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
