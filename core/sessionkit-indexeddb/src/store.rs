@@ -1,0 +1,613 @@
+//! [`IndexedDbStore`]: the [`Store`] trait over IndexedDB, one transaction per operation.
+//!
+//! Every method follows the same shape: begin a transaction over the object stores it needs
+//! (read-only unless it writes), run the operation as an `async` block that awaits only
+//! requests of that transaction, then [`Tx::finish`] with the block's result. The outcomes,
+//! orderings and notion of "live" are those of [`sessionkit::MemoryStore`], the reference.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sessionkit::{
+    ClientKind, Error, InsertOutcome, Result, SessionId, SessionLimit, SessionLimitPolicy,
+    SessionRecord, StateLookup, StatePut, StateRecord, Store, StoreStats, UserPageQuery,
+    WriteOutcome,
+};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Event, IdbCursorDirection, IdbDatabase, IdbKeyRange, IdbObjectStore};
+
+use crate::error::thrown;
+use crate::open::open_database;
+use crate::record::{
+    id_from_key, id_key, number, session_from_js, session_to_js, state_from_js, state_to_js,
+    SessionSummary,
+};
+use crate::schema::{EXPIRY, SESSIONS, STATES, USER_ACTIVITY};
+use crate::transaction::{
+    add, count, delete, exists, get, index_cursor, index_key_cursor, put, step, store_cursor,
+    CountSource, Tx,
+};
+
+const DAY_MS: i64 = 86_400_000;
+/// The largest state version a JavaScript number holds exactly.
+const MAX_VERSION: u64 = (1 << 53) - 1;
+
+/// Sessions and their state in an IndexedDB database of the browser (or worker) it runs in.
+///
+/// One connection per value; it closes when the value is dropped, and also when another
+/// connection asks to upgrade or delete the database (`versionchange`), after which every
+/// operation fails with `Error::Storage`.
+pub struct IndexedDbStore {
+    db: IdbDatabase,
+    name: String,
+    _on_version_change: Closure<dyn FnMut(Event)>,
+}
+
+impl fmt::Debug for IndexedDbStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IndexedDbStore")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IndexedDbStore {
+    /// Opens (creating or upgrading as needed) the database `db_name`.
+    ///
+    /// A database written by a newer schema than [`crate::SCHEMA_VERSION`] is refused with
+    /// `Error::IncompatibleSchema { found, supported }` and left untouched. If another tab holds
+    /// an older version open, the upgrade waits until that connection closes (sessionkit's own
+    /// connections close when asked).
+    pub async fn open(db_name: &str) -> Result<IndexedDbStore> {
+        let db = open_database(db_name).await?;
+        let on_version_change = {
+            let db = db.clone();
+            Closure::<dyn FnMut(Event)>::new(move |_event: Event| db.close())
+        };
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        Ok(IndexedDbStore {
+            db,
+            name: db_name.to_owned(),
+            _on_version_change: on_version_change,
+        })
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// This store as [`sessionkit::SessionManager::open`] takes it.
+    ///
+    /// IndexedDB handles are not `Send`; on `wasm32` the engine asks for no `Send` either and
+    /// everything runs on one thread, so the `Arc` only shares the store between the manager
+    /// and its caller.
+    #[allow(clippy::arc_with_non_send_sync)]
+    pub fn into_shared(self) -> Arc<dyn Store> {
+        Arc::new(self)
+    }
+
+    fn read(&self, stores: &[&str]) -> Result<Tx> {
+        Tx::read(&self.db, stores)
+    }
+
+    fn write(&self, stores: &[&str]) -> Result<Tx> {
+        Tx::write(&self.db, stores)
+    }
+}
+
+impl Drop for IndexedDbStore {
+    fn drop(&mut self) {
+        self.db.set_onversionchange(None);
+        self.db.close();
+    }
+}
+
+fn index(store: &IdbObjectStore, name: &str) -> Result<web_sys::IdbIndex> {
+    store.index(name).map_err(thrown("open index"))
+}
+
+/// A user's entries of the `[user, last activity, id]` index, strictly below `after` when given.
+fn user_range(user_id: &str, after: Option<&(i64, SessionId)>) -> Result<JsValue> {
+    let user = JsValue::from_str(user_id);
+    let lower = js_sys::Array::of1(&user);
+    // Arrays sort after every number, so `[user, []]` is above all of the user's keys.
+    let upper = match after {
+        Some((last_active_at, id)) => {
+            js_sys::Array::of3(&user, &number(*last_active_at)?, &id_key(id))
+        }
+        None => js_sys::Array::of2(&user, &js_sys::Array::new()),
+    };
+    IdbKeyRange::bound_with_lower_open_and_upper_open(&lower, &upper, false, true)
+        .map(JsValue::from)
+        .map_err(thrown("build key range"))
+}
+
+/// The session if it may be written (present and active); otherwise why not.
+fn writable(found: Option<SessionRecord>) -> std::result::Result<SessionRecord, WriteOutcome> {
+    match found {
+        None => Err(WriteOutcome::Missing),
+        Some(r) if !r.session.active => Err(WriteOutcome::Inactive),
+        Some(r) => Ok(r),
+    }
+}
+
+async fn get_session_in(
+    sessions: &IdbObjectStore,
+    id: &SessionId,
+) -> Result<Option<SessionRecord>> {
+    get(sessions, &id_key(id))
+        .await?
+        .map(|value| session_from_js(&value))
+        .transpose()
+}
+
+async fn get_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Option<StateRecord>> {
+    get(states, &id_key(id))
+        .await?
+        .map(|value| state_from_js(&value))
+        .transpose()
+}
+
+fn is_live(record: &SessionRecord, now: i64) -> bool {
+    record.session.active && record.session.expires_at > now
+}
+
+#[async_trait(?Send)]
+impl Store for IndexedDbStore {
+    async fn insert_session(
+        &self,
+        record: &SessionRecord,
+        limit: Option<SessionLimit>,
+    ) -> Result<InsertOutcome> {
+        let tx = self.write(&[SESSIONS])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let new = &record.session;
+            if exists(&sessions, &id_key(&new.id)).await? {
+                return Ok(InsertOutcome::IdTaken);
+            }
+            let mut evicted = Vec::new();
+            if let Some(limit) = limit {
+                // The user's live sessions, newest first.
+                let by_user = index(&sessions, USER_ACTIVITY)?;
+                let range = user_range(&new.user_id, None)?;
+                let mut cursor = index_cursor(&by_user, &range, IdbCursorDirection::Prev)?;
+                let mut live = Vec::new();
+                while let Some(item) = step(&mut cursor).await? {
+                    let existing = session_from_js(&item.value)?;
+                    if is_live(&existing, limit.now) {
+                        live.push(existing);
+                    }
+                }
+                let max = limit.max as usize;
+                if live.len() >= max {
+                    match limit.policy {
+                        SessionLimitPolicy::Reject => return Ok(InsertOutcome::LimitReached),
+                        SessionLimitPolicy::EvictOldest => {
+                            // The tail is the least recently active; revoke oldest first.
+                            evicted = live.split_off(max.saturating_sub(1));
+                            evicted.reverse();
+                        }
+                    }
+                }
+            }
+            // Insert-only: `add` never replaces (a taken id is a ConstraintError).
+            if !add(&sessions, &session_to_js(record)?, None).await? {
+                return Ok(InsertOutcome::IdTaken);
+            }
+            for mut old in evicted.iter().cloned() {
+                old.session.active = false;
+                put(&sessions, &session_to_js(&old)?, None).await?;
+            }
+            Ok(InsertOutcome::Inserted {
+                evicted: evicted.iter().map(|r| r.session.id).collect(),
+            })
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
+        let tx = self.read(&[SESSIONS])?;
+        let result = async { get_session_in(&tx.store(SESSIONS)?, id).await }.await;
+        tx.finish(result).await
+    }
+
+    async fn touch_session(
+        &self,
+        id: &SessionId,
+        last_active_at: i64,
+        expires_at: i64,
+    ) -> Result<WriteOutcome> {
+        let tx = self.write(&[SESSIONS])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let found = get_session_in(&sessions, id).await?;
+            let mut record = match writable(found) {
+                Ok(record) => record,
+                Err(outcome) => return Ok(outcome),
+            };
+            record.session.last_active_at = last_active_at;
+            record.session.expires_at = expires_at;
+            put(&sessions, &session_to_js(&record)?, None).await?;
+            Ok(WriteOutcome::Applied)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn replace_metadata(
+        &self,
+        id: &SessionId,
+        expected: &str,
+        metadata: &str,
+    ) -> Result<WriteOutcome> {
+        let tx = self.write(&[SESSIONS])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let found = get_session_in(&sessions, id).await?;
+            let mut record = match writable(found) {
+                Ok(record) => record,
+                Err(outcome) => return Ok(outcome),
+            };
+            // Compared as the engine serialises the stored map, like the memory store.
+            let current =
+                serde_json::to_string(&record.session.metadata).map_err(Error::storage)?;
+            if current != expected {
+                return Ok(WriteOutcome::Stale);
+            }
+            record.session.metadata = serde_json::from_str(metadata)
+                .map_err(|e| Error::invalid_input("metadata", e.to_string()))?;
+            put(&sessions, &session_to_js(&record)?, None).await?;
+            Ok(WriteOutcome::Applied)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
+        let tx = self.write(&[SESSIONS, STATES])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let states = tx.store(STATES)?;
+            let found = get_session_in(&sessions, old).await?;
+            if let Err(outcome) = writable(found) {
+                return Ok(outcome);
+            }
+            let new_key = id_key(&new.session.id);
+            if exists(&sessions, &new_key).await? {
+                return Ok(WriteOutcome::Stale);
+            }
+            let state = get(&states, &id_key(old)).await?;
+            // The new id was checked free in this transaction, so `add` cannot fail on it;
+            // should it, nothing has been written yet.
+            if !add(&sessions, &session_to_js(new)?, None).await? {
+                return Ok(WriteOutcome::Stale);
+            }
+            delete(&sessions, &id_key(old)).await?;
+            if let Some(state) = state {
+                delete(&states, &id_key(old)).await?;
+                put(&states, &state, Some(&new_key)).await?;
+            }
+            Ok(WriteOutcome::Applied)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn revoke_session(&self, id: &SessionId) -> Result<WriteOutcome> {
+        let tx = self.write(&[SESSIONS])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let found = get_session_in(&sessions, id).await?;
+            let mut record = match writable(found) {
+                Ok(record) => record,
+                Err(outcome) => return Ok(outcome),
+            };
+            record.session.active = false;
+            put(&sessions, &session_to_js(&record)?, None).await?;
+            Ok(WriteOutcome::Applied)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool> {
+        let tx = self.write(&[SESSIONS, STATES])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let key = id_key(id);
+            if !exists(&sessions, &key).await? {
+                return Ok(false);
+            }
+            delete(&sessions, &key).await?;
+            delete(&tx.store(STATES)?, &key).await?;
+            Ok(true)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let tx = self.read(&[SESSIONS])?;
+        let result = async {
+            let by_user = index(&tx.store(SESSIONS)?, USER_ACTIVITY)?;
+            let range = user_range(&query.user_id, query.after.as_ref())?;
+            let mut cursor = index_cursor(&by_user, &range, IdbCursorDirection::Prev)?;
+            let mut page = Vec::new();
+            while let Some(item) = step(&mut cursor).await? {
+                let record = session_from_js(&item.value)?;
+                if !query.active_only || is_live(&record, query.now) {
+                    page.push(record);
+                    if page.len() >= query.limit as usize {
+                        break;
+                    }
+                }
+            }
+            Ok(page)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<&SessionId>,
+        now: i64,
+    ) -> Result<Vec<SessionId>> {
+        let tx = self.write(&[SESSIONS])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let by_user = index(&sessions, USER_ACTIVITY)?;
+            let range = user_range(user_id, None)?;
+            let mut cursor = index_cursor(&by_user, &range, IdbCursorDirection::Prev)?;
+            let mut to_revoke = Vec::new();
+            while let Some(item) = step(&mut cursor).await? {
+                let record = session_from_js(&item.value)?;
+                // Expired sessions are left for cleanup.
+                if Some(&record.session.id) != except && is_live(&record, now) {
+                    to_revoke.push(record);
+                }
+            }
+            let mut revoked = Vec::with_capacity(to_revoke.len());
+            for mut record in to_revoke {
+                record.session.active = false;
+                put(&sessions, &session_to_js(&record)?, None).await?;
+                revoked.push(record.session.id);
+            }
+            Ok(revoked)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
+        if max == 0 {
+            return Ok(0);
+        }
+        let tx = self.write(&[SESSIONS, STATES])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let states = tx.store(STATES)?;
+            // `expires_at <= now`, oldest first; ties in primary-key (id) order.
+            let range =
+                IdbKeyRange::upper_bound(&number(now)?).map_err(thrown("build key range"))?;
+            let by_expiry = index(&sessions, EXPIRY)?;
+            let mut cursor = index_key_cursor(&by_expiry, &range, IdbCursorDirection::Next)?;
+            let mut keys = Vec::new();
+            while let Some(item) = step(&mut cursor).await? {
+                id_from_key(&item.primary_key)?;
+                keys.push(item.primary_key);
+                if keys.len() >= max as usize {
+                    break;
+                }
+            }
+            for key in &keys {
+                delete(&sessions, key).await?;
+                delete(&states, key).await?;
+            }
+            Ok(keys.len() as u64)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn count_sessions(
+        &self,
+        user_id: Option<&str>,
+        active_only: bool,
+        now: i64,
+    ) -> Result<u64> {
+        let tx = self.read(&[SESSIONS])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let mut cursor = match (user_id, active_only) {
+                (None, false) => return count(&CountSource::Store(&sessions)).await,
+                (Some(user), false) => {
+                    let by_user = index(&sessions, USER_ACTIVITY)?;
+                    let range = user_range(user, None)?;
+                    return count(&CountSource::IndexRange(&by_user, &range)).await;
+                }
+                (Some(user), true) => index_cursor(
+                    &index(&sessions, USER_ACTIVITY)?,
+                    &user_range(user, None)?,
+                    IdbCursorDirection::Next,
+                )?,
+                // Only the unexpired part of the expiry index can hold live sessions.
+                (None, true) => index_cursor(
+                    &index(&sessions, EXPIRY)?,
+                    &IdbKeyRange::lower_bound_with_open(&number(now)?, true)
+                        .map(JsValue::from)
+                        .map_err(thrown("build key range"))?,
+                    IdbCursorDirection::Next,
+                )?,
+            };
+            let mut live = 0;
+            while let Some(item) = step(&mut cursor).await? {
+                live += u64::from(SessionSummary::from_js(&item.value)?.is_live(now));
+            }
+            Ok(live)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn stats(&self, now: i64) -> Result<StoreStats> {
+        let tx = self.read(&[SESSIONS])?;
+        let result = async {
+            let mut cursor = store_cursor(&tx.store(SESSIONS)?, None)?;
+            let mut stats = StoreStats::default();
+            let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
+            while let Some(item) = step(&mut cursor).await? {
+                let s = SessionSummary::from_js(&item.value)?;
+                stats.total += 1;
+                stats.active += u64::from(s.is_live(now));
+                stats.created_last_24h += u64::from(s.created_at >= now.saturating_sub(DAY_MS));
+                stats.created_last_7d += u64::from(s.created_at >= now.saturating_sub(7 * DAY_MS));
+                *by_kind.entry(s.kind).or_default() += 1;
+                stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
+            }
+            stats.by_client_kind = by_kind.into_iter().collect();
+            Ok(stats)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
+        let tx = self.read(&[SESSIONS, STATES])?;
+        let result = async {
+            let Some(record) = get_session_in(&tx.store(SESSIONS)?, id).await? else {
+                return Ok(StateLookup::NoSession);
+            };
+            let active = record.session.active;
+            Ok(match get_state_in(&tx.store(STATES)?, id).await? {
+                None => StateLookup::Empty { active },
+                Some(state) => StateLookup::Found { active, state },
+            })
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn put_state(
+        &self,
+        id: &SessionId,
+        expected_version: Option<u64>,
+        blob: &[u8],
+        updated_at: i64,
+    ) -> Result<StatePut> {
+        let tx = self.write(&[SESSIONS, STATES])?;
+        let result = async {
+            let found = get_session_in(&tx.store(SESSIONS)?, id).await?;
+            match writable(found) {
+                Err(WriteOutcome::Missing) => return Ok(StatePut::Missing),
+                Err(_) => return Ok(StatePut::Inactive),
+                Ok(_) => {}
+            }
+            let states = tx.store(STATES)?;
+            let current = get_state_in(&states, id).await?.map_or(0, |s| s.version);
+            if expected_version.is_some_and(|v| v != current) {
+                return Ok(StatePut::Conflict(current));
+            }
+            // Versions are stored as JavaScript numbers: exhausted at 2^53 − 1 here (the memory
+            // and SQLite stores go on to i64::MAX), with the same error.
+            let Some(version) = current.checked_add(1).filter(|v| *v <= MAX_VERSION) else {
+                return Err(Error::invalid_input(
+                    "state.version",
+                    "the version counter is exhausted",
+                ));
+            };
+            let state = StateRecord {
+                version,
+                blob: blob.to_vec(),
+                updated_at,
+            };
+            put(&states, &state_to_js(&state)?, Some(&id_key(id))).await?;
+            Ok(StatePut::Written(version))
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome> {
+        let tx = self.write(&[SESSIONS, STATES])?;
+        let result = async {
+            let found = get_session_in(&tx.store(SESSIONS)?, id).await?;
+            if let Err(outcome) = writable(found) {
+                return Ok(outcome);
+            }
+            delete(&tx.store(STATES)?, &id_key(id)).await?;
+            Ok(WriteOutcome::Applied)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn scan_sessions(
+        &self,
+        after: Option<&SessionId>,
+        limit: u32,
+    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let tx = self.read(&[SESSIONS, STATES])?;
+        let result = async {
+            let range = after
+                .map(|id| IdbKeyRange::lower_bound_with_open(&id_key(id), true))
+                .transpose()
+                .map_err(thrown("build key range"))?
+                .map(JsValue::from);
+            let mut cursor = store_cursor(&tx.store(SESSIONS)?, range.as_ref())?;
+            let mut records = Vec::new();
+            while let Some(item) = step(&mut cursor).await? {
+                records.push(session_from_js(&item.value)?);
+                if records.len() >= limit as usize {
+                    break;
+                }
+            }
+            let states = tx.store(STATES)?;
+            let mut page = Vec::with_capacity(records.len());
+            for record in records {
+                let state = get_state_in(&states, &record.session.id).await?;
+                page.push((record, state));
+            }
+            Ok(page)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn import_session(
+        &self,
+        record: &SessionRecord,
+        state: Option<&StateRecord>,
+    ) -> Result<bool> {
+        let tx = self.write(&[SESSIONS, STATES])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let key = id_key(&record.session.id);
+            if exists(&sessions, &key).await? {
+                return Ok(false);
+            }
+            if !add(&sessions, &session_to_js(record)?, None).await? {
+                return Ok(false);
+            }
+            if let Some(state) = state {
+                put(&tx.store(STATES)?, &state_to_js(state)?, Some(&key)).await?;
+            }
+            Ok(true)
+        }
+        .await;
+        tx.finish(result).await
+    }
+}
