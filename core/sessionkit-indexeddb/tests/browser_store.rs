@@ -1,0 +1,646 @@
+//! IndexedDB-specific behaviour, in a real browser: the schema a fresh database gets, refusal of
+//! a newer database (left untouched), persistence across connections, byte-exact state blobs,
+//! corrupt records, the exact-integer time range, atomicity of concurrent conditional writes,
+//! and a differential run of every `Store` method against `MemoryStore`, the reference.
+
+#![cfg(target_arch = "wasm32")]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use js_sys::{Promise, Reflect, Uint8Array};
+use serde_json::{json, Map, Value};
+use sessionkit::{
+    ClientInfo, ClientKind, Config, ErrorKind, InsertOutcome, ManualClock, MemoryStore, NewSession,
+    Session, SessionId, SessionLimit, SessionLimitPolicy, SessionManager, SessionRecord,
+    StateCodec, StateLookup, StatePut, StateRecord, Store, TokenHash, UserPageQuery, WriteOutcome,
+};
+use sessionkit_indexeddb::{delete_database, IndexedDbStore, SCHEMA_VERSION};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Event, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const NOW: i64 = 1_700_000_000_000;
+
+// ---- raw IndexedDB access, to set up and inspect databases behind the store's back ----
+
+fn factory() -> IdbFactory {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
+        .expect("indexedDB")
+        .dyn_into()
+        .expect("an IDBFactory")
+}
+
+/// Awaits a request's `success` (then its result) or `error`.
+async fn settle(request: &IdbRequest) -> Result<JsValue, JsValue> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    JsFuture::from(promise).await?;
+    request.result()
+}
+
+/// Opens `name` at `version`, running `upgrade` in `onupgradeneeded`.
+async fn raw_open_at(
+    name: &str,
+    version: u32,
+    upgrade: impl Fn(&IdbDatabase) + 'static,
+) -> IdbDatabase {
+    let request = factory().open_with_u32(name, version).expect("open");
+    let on_upgrade = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let request: IdbOpenDbRequest =
+            event.target().expect("target").dyn_into().expect("request");
+        upgrade(
+            &request
+                .result()
+                .expect("result")
+                .dyn_into()
+                .expect("database"),
+        );
+    });
+    request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+    let db = settle(&request).await.expect("opened");
+    request.set_onupgradeneeded(None);
+    db.dyn_into().expect("database")
+}
+
+/// Opens `name` at its current version.
+async fn raw_open(name: &str) -> IdbDatabase {
+    let request = factory().open(name).expect("open");
+    settle(&request)
+        .await
+        .expect("opened")
+        .dyn_into()
+        .expect("database")
+}
+
+/// Writes one record with a raw read-write transaction and waits for it to commit.
+async fn raw_put(db: &IdbDatabase, store: &str, value: &JsValue, key: Option<&JsValue>) {
+    let tx = db
+        .transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)
+        .expect("transaction");
+    let object_store = tx.object_store(store).expect("store");
+    let request = match key {
+        Some(key) => object_store.put_with_key(value, key),
+        None => object_store.put(value),
+    }
+    .expect("put");
+    settle(&request).await.expect("put succeeded");
+    let committed = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
+    });
+    JsFuture::from(committed).await.expect("committed");
+}
+
+/// The error kind of a result, its value dropped.
+fn kind<T>(result: sessionkit::Result<T>) -> Result<(), ErrorKind> {
+    result.map(drop).map_err(|e| e.kind())
+}
+
+fn names(list: &web_sys::DomStringList) -> Vec<String> {
+    (0..list.length()).filter_map(|i| list.item(i)).collect()
+}
+
+fn unique_name(test: &str) -> String {
+    format!(
+        "sessionkit-test-{test}-{}",
+        SessionId::random().expect("random id")
+    )
+}
+
+async fn fresh_store(name: &str) -> IndexedDbStore {
+    IndexedDbStore::open(name).await.expect("store opens")
+}
+
+// ---- records ----
+
+fn id(byte: u8) -> SessionId {
+    SessionId::from_bytes([byte; 16])
+}
+
+fn record(
+    id_byte: u8,
+    user: &str,
+    last_active_at: i64,
+    expires_at: i64,
+    active: bool,
+) -> SessionRecord {
+    let mut metadata = Map::new();
+    metadata.insert("n".to_owned(), json!(id_byte));
+    SessionRecord {
+        session: Session {
+            id: id(id_byte),
+            user_id: user.to_owned(),
+            created_at: last_active_at - 1_000,
+            last_active_at,
+            expires_at,
+            absolute_expires_at: expires_at + 5_000,
+            client: ClientInfo {
+                kind: ClientKind::ALL[usize::from(id_byte) % 4],
+                version: (id_byte % 2 == 0).then(|| "1.2.3".to_owned()),
+                device: (id_byte % 3 == 0).then(|| "Pixel 8 — ünïcödé".to_owned()),
+            },
+            ip: (id_byte % 2 == 1).then(|| "2001:db8::1".to_owned()),
+            user_agent: Some(format!("agent {id_byte}")),
+            active,
+            metadata,
+        },
+        token_hash: TokenHash::from_bytes([id_byte ^ 0x5a; 32]),
+    }
+}
+
+fn state(version: u64, blob: &[u8]) -> StateRecord {
+    StateRecord {
+        version,
+        blob: blob.to_vec(),
+        updated_at: NOW - 7,
+    }
+}
+
+/// Polls two futures together (both start before either finishes).
+async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    (ra.expect("first finished"), rb.expect("second finished"))
+}
+
+// ---- tests ----
+
+#[wasm_bindgen_test]
+async fn a_fresh_database_gets_the_current_schema() {
+    let name = unique_name("schema");
+    drop(fresh_store(&name).await);
+
+    let db = raw_open(&name).await;
+    assert_eq!(db.version() as u32, SCHEMA_VERSION);
+    assert_eq!(names(&db.object_store_names()), ["sessions", "states"]);
+    let tx = db.transaction_with_str("sessions").expect("transaction");
+    let sessions = tx.object_store("sessions").expect("sessions");
+    assert_eq!(
+        sessions.key_path().expect("key path"),
+        JsValue::from_str("i")
+    );
+    assert_eq!(names(&sessions.index_names()), ["expiry", "user_activity"]);
+    let by_user = sessions.index("user_activity").expect("index");
+    let key_path: Vec<String> = js_sys::Array::from(&by_user.key_path().expect("key path"))
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert_eq!(key_path, ["u", "a", "i"]);
+    assert!(!by_user.unique());
+    let by_expiry = sessions.index("expiry").expect("index");
+    assert_eq!(
+        by_expiry.key_path().expect("key path"),
+        JsValue::from_str("e")
+    );
+    db.close();
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
+async fn a_newer_database_is_refused_and_left_untouched() {
+    let name = unique_name("newer");
+    let newer = SCHEMA_VERSION + 1;
+    let db = raw_open_at(&name, newer, |db| {
+        db.create_object_store("from_the_future").expect("create");
+    })
+    .await;
+    db.close();
+
+    let err = IndexedDbStore::open(&name)
+        .await
+        .expect_err("newer schema refused");
+    assert_eq!(
+        err,
+        sessionkit::Error::IncompatibleSchema {
+            found: i64::from(newer),
+            supported: i64::from(SCHEMA_VERSION),
+        }
+    );
+
+    let db = raw_open(&name).await;
+    assert_eq!(db.version() as u32, newer, "version unchanged");
+    assert_eq!(
+        names(&db.object_store_names()),
+        ["from_the_future"],
+        "stores unchanged"
+    );
+    db.close();
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
+async fn sessions_and_state_survive_reopening() {
+    let name = unique_name("reopen");
+    let clock = ManualClock::new(NOW);
+    let open = |store: IndexedDbStore| {
+        SessionManager::open_with_clock(
+            store.into_shared(),
+            Config::default(),
+            Arc::new(clock.clone()),
+        )
+        .expect("manager")
+    };
+
+    let manager = open(fresh_store(&name).await);
+    let created = manager
+        .create(NewSession::new("alice", ClientKind::Web))
+        .await
+        .expect("created");
+    let data = json!({"theme": "dark", "tabs": [1, 2, 3]});
+    assert_eq!(
+        manager.put_state(&created.session.id, &data, Some(0)).await,
+        Ok(1)
+    );
+    drop(manager);
+
+    let manager = open(fresh_store(&name).await);
+    let session = manager
+        .validate(created.token.as_str())
+        .await
+        .expect("valid");
+    assert_eq!(session, created.session);
+    let stored = manager
+        .get_state(&created.session.id)
+        .await
+        .expect("state read")
+        .expect("state present");
+    assert_eq!((stored.version, stored.data), (1, data));
+    drop(manager);
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
+async fn state_blobs_round_trip_byte_for_byte() {
+    let name = unique_name("blobs");
+    let store = fresh_store(&name).await;
+    let doc: Value = serde_json::from_str(include_str!("../../../tests/vectors/state_codec.json"))
+        .expect("vectors");
+    let vectors = doc["vectors"].as_array().expect("vectors");
+    for (n, case) in vectors.iter().enumerate() {
+        let label = case["name"].as_str().expect("name");
+        let owner = record(n as u8, "blobs", NOW, NOW + 60_000, true);
+        assert!(store.import_session(&owner, None).await.expect("import"));
+        let expected = STANDARD
+            .decode(case["blob_base64"].as_str().expect("blob"))
+            .expect("base64");
+        let codec = StateCodec::new(
+            case["compression_threshold"].as_u64().expect("threshold"),
+            case["max_bytes"].as_u64().expect("max"),
+        );
+        let input: Value =
+            serde_json::from_str(case["input_json"].as_str().expect("input")).expect("input json");
+        let encoded = codec.encode(&input).expect("encode");
+        assert_eq!(
+            store
+                .put_state(&owner.session.id, Some(0), &encoded.blob, NOW)
+                .await,
+            Ok(StatePut::Written(1)),
+            "{label}"
+        );
+        let StateLookup::Found { state, .. } =
+            store.get_state(&owner.session.id).await.expect("read")
+        else {
+            panic!("{label}: state missing");
+        };
+        assert_eq!(
+            state.blob, expected,
+            "{label}: stored bytes differ from the vector"
+        );
+        let decoded = codec.decode(&state.blob).expect("decode");
+        let canonical: Value =
+            serde_json::from_str(case["canonical_json"].as_str().expect("canonical"))
+                .expect("json");
+        assert_eq!(decoded.data, canonical, "{label}");
+    }
+    drop(store);
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
+async fn malformed_records_are_reported_as_corrupt() {
+    let name = unique_name("corrupt");
+    let store = fresh_store(&name).await;
+    let good = record(1, "carol", NOW, NOW + 60_000, true);
+    assert!(store
+        .import_session(&good, Some(&state(1, b"blob")))
+        .await
+        .expect("import"));
+
+    let db = raw_open(&name).await;
+    // A session whose user id is a number and whose times are missing.
+    let bad = js_sys::Object::new();
+    Reflect::set(&bad, &"i".into(), &Uint8Array::from(&[2u8; 16][..])).expect("set");
+    Reflect::set(&bad, &"u".into(), &JsValue::from_f64(5.0)).expect("set");
+    raw_put(&db, "sessions", &bad, None).await;
+    // A state whose version is not a number.
+    let bad_state = js_sys::Object::new();
+    Reflect::set(&bad_state, &"v".into(), &"one".into()).expect("set");
+    raw_put(
+        &db,
+        "states",
+        &bad_state,
+        Some(&Uint8Array::from(&[1u8; 16][..]).into()),
+    )
+    .await;
+    db.close();
+
+    assert_eq!(
+        kind(store.get_session(&id(2)).await),
+        Err(ErrorKind::Corrupt)
+    );
+    assert_eq!(kind(store.get_state(&id(1)).await), Err(ErrorKind::Corrupt));
+    assert_eq!(
+        kind(store.stats(NOW).await),
+        Err(ErrorKind::Corrupt),
+        "a scan meets the bad record"
+    );
+    assert_eq!(
+        store.get_session(&id(1)).await,
+        Ok(Some(good)),
+        "the good record still reads"
+    );
+    drop(store);
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
+async fn times_beyond_exact_javascript_integers_are_refused_unwritten() {
+    let name = unique_name("range");
+    let store = fresh_store(&name).await;
+    let mut far = record(3, "dave", NOW, NOW + 60_000, true);
+    far.session.absolute_expires_at = 1 << 53;
+    let err = store.insert_session(&far, None).await.expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::Storage);
+    assert_eq!(store.get_session(&far.session.id).await, Ok(None));
+
+    far.session.absolute_expires_at = (1 << 53) - 1;
+    assert_eq!(
+        store.insert_session(&far, None).await,
+        Ok(InsertOutcome::Inserted { evicted: vec![] })
+    );
+    assert_eq!(store.get_session(&far.session.id).await, Ok(Some(far)));
+    drop(store);
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_conditional_writes_stay_atomic() {
+    let name = unique_name("atomic");
+    let store = fresh_store(&name).await;
+    let owner = record(4, "erin", NOW, NOW + 60_000, true);
+    assert!(store.import_session(&owner, None).await.expect("import"));
+
+    // Two writers both expecting "no state yet": exactly one wins.
+    let (a, b) = join(
+        store.put_state(&owner.session.id, Some(0), b"first", NOW),
+        store.put_state(&owner.session.id, Some(0), b"second", NOW),
+    )
+    .await;
+    let mut outcomes = vec![a.expect("a"), b.expect("b")];
+    outcomes.sort_by_key(|o| format!("{o:?}"));
+    assert_eq!(outcomes, [StatePut::Conflict(1), StatePut::Written(1)]);
+
+    // Two inserts racing for the last slot under `reject`: one is refused.
+    let limit = Some(SessionLimit {
+        max: 2,
+        policy: SessionLimitPolicy::Reject,
+        now: NOW,
+    });
+    let (x, y) = (
+        record(5, "erin", NOW, NOW + 60_000, true),
+        record(6, "erin", NOW, NOW + 60_000, true),
+    );
+    let (a, b) = join(
+        store.insert_session(&x, limit),
+        store.insert_session(&y, limit),
+    )
+    .await;
+    let mut outcomes = vec![a.expect("a"), b.expect("b")];
+    outcomes.sort_by_key(|o| format!("{o:?}"));
+    assert_eq!(
+        outcomes,
+        [
+            InsertOutcome::Inserted { evicted: vec![] },
+            InsertOutcome::LimitReached
+        ]
+    );
+    assert_eq!(store.count_sessions(Some("erin"), true, NOW).await, Ok(2));
+    drop(store);
+    delete_database(&name).await.expect("deleted");
+}
+
+/// Calls the same `Store` method on the memory store and the IndexedDB store; the results must
+/// be equal and succeed. Evaluates to the IndexedDB result's value.
+macro_rules! same {
+    ($mem:expr, $idb:expr, |$s:ident| $call:expr) => {{
+        let expected = {
+            let $s: &dyn Store = $mem;
+            $call.await
+        };
+        let actual = {
+            let $s: &dyn Store = $idb;
+            $call.await
+        };
+        assert_eq!(actual, expected, "{}", stringify!($call));
+        actual.unwrap_or_else(|e| panic!("{}: {e}", stringify!($call)))
+    }};
+}
+
+#[wasm_bindgen_test]
+async fn every_store_method_matches_the_memory_store() {
+    let name = unique_name("differential");
+    let idb = fresh_store(&name).await;
+    let mem = MemoryStore::new();
+    let (m, i): (&dyn Store, &dyn Store) = (&mem, &idb);
+    let live_until = NOW + 60_000;
+
+    // Ids on both sides of 0x80 with equal activity: ties must fall id-descending, bytewise.
+    for byte in [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff] {
+        let r = record(byte, "ann", NOW - 500, live_until, true);
+        same!(m, i, |s| s.insert_session(&r, None));
+    }
+    for (byte, last, expires, active) in [
+        (0x10, NOW - 900, live_until, true),
+        (0x11, NOW - 100, NOW - 1, true),     // expired
+        (0x12, NOW - 300, live_until, false), // revoked
+        (0x13, NOW - 50, NOW, true),          // expires exactly now: expired
+        (0x14, NOW - 700, live_until, true),
+    ] {
+        let r = record(byte, "ann", last, expires, active);
+        same!(m, i, |s| s
+            .import_session(&r, Some(&state(3, &[byte, 0, 0xff]))));
+    }
+    let bob = record(0x20, "bob", NOW - 10, live_until, true);
+    same!(m, i, |s| s.insert_session(&bob, None));
+    same!(m, i, |s| s.insert_session(&bob, None)); // IdTaken
+    same!(m, i, |s| s.import_session(&bob, None)); // false
+
+    // Keyset pages of every size, all and live only.
+    for active_only in [false, true] {
+        for limit in [1, 2, 3, 50] {
+            let mut after = None;
+            loop {
+                let query = UserPageQuery {
+                    user_id: "ann".to_owned(),
+                    active_only,
+                    now: NOW,
+                    after,
+                    limit,
+                };
+                let page = same!(m, i, |s| s.list_user_sessions(&query));
+                match page.last() {
+                    Some(last) if page.len() == limit as usize => {
+                        after = Some((last.session.last_active_at, last.session.id));
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    let nobody = UserPageQuery {
+        user_id: "nobody".to_owned(),
+        active_only: false,
+        now: NOW,
+        after: None,
+        limit: 10,
+    };
+    same!(m, i, |s| s.list_user_sessions(&nobody));
+
+    // Counts and statistics.
+    for user in [None, Some("ann"), Some("bob"), Some("nobody")] {
+        for active_only in [false, true] {
+            same!(m, i, |s| s.count_sessions(user, active_only, NOW));
+        }
+    }
+    same!(m, i, |s| s.stats(NOW));
+
+    // The per-user limit: reject, then evict the least recently active.
+    let extra = record(0x30, "ann", NOW, live_until, true);
+    let reject = SessionLimit {
+        max: 3,
+        policy: SessionLimitPolicy::Reject,
+        now: NOW,
+    };
+    same!(m, i, |s| s.insert_session(&extra, Some(reject)));
+    let evict = SessionLimit {
+        max: 3,
+        policy: SessionLimitPolicy::EvictOldest,
+        now: NOW,
+    };
+    same!(m, i, |s| s.insert_session(&extra, Some(evict)));
+    same!(m, i, |s| s.count_sessions(Some("ann"), true, NOW));
+
+    // Writes on live, revoked and missing sessions.
+    for target in [id(0xff), id(0x12), id(0x99)] {
+        same!(m, i, |s| s.touch_session(&target, NOW + 5, NOW + 90_000));
+        same!(m, i, |s| s.replace_metadata(
+            &target,
+            r#"{"n":1}"#,
+            r#"{"x":true}"#
+        ));
+        same!(m, i, |s| s.get_state(&target));
+        same!(m, i, |s| s.put_state(&target, Some(3), b"cas", NOW + 6));
+        same!(m, i, |s| s.put_state(&target, None, b"free", NOW + 7));
+        same!(m, i, |s| s.get_state(&target));
+        same!(m, i, |s| s.clear_state(&target));
+        same!(m, i, |s| s.get_state(&target));
+    }
+    same!(m, i, |s| s.replace_metadata(
+        &id(0x30),
+        r#"{"n":48}"#,
+        r#"{"n":48,"y":[1]}"#
+    ));
+    same!(m, i, |s| s.replace_metadata(
+        &id(0x30),
+        r#"{"n":1}"#,
+        r#"{}"#
+    )); // Stale
+    same!(m, i, |s| s.put_state(&id(0x30), Some(0), b"v1", NOW));
+    same!(m, i, |s| s.put_state(&id(0x30), Some(0), b"v1 again", NOW)); // Conflict(1)
+
+    // Rotation carries the state; onto a taken id it is Stale.
+    let mut rotated = record(0x31, "ann", NOW + 10, live_until, true);
+    rotated.session.metadata = Map::new();
+    same!(m, i, |s| s.rotate_session(&id(0x30), &rotated));
+    same!(m, i, |s| s.get_state(&id(0x30)));
+    same!(m, i, |s| s.get_state(&id(0x31)));
+    same!(m, i, |s| s.rotate_session(&id(0x31), &bob));
+    same!(m, i, |s| s.rotate_session(
+        &id(0x12),
+        &record(0x32, "ann", NOW, live_until, true)
+    ));
+    same!(m, i, |s| s.revoke_session(&id(0x31)));
+    same!(m, i, |s| s.revoke_session(&id(0x31)));
+    same!(m, i, |s| s.revoke_session(&id(0x99)));
+
+    // Sign out everywhere else (live sessions only, newest first).
+    let keep = id(0x80);
+    same!(m, i, |s| s.revoke_user_sessions("ann", Some(&keep), NOW));
+    same!(m, i, |s| s.revoke_user_sessions("ann", None, NOW));
+    same!(m, i, |s| s.revoke_user_sessions("nobody", None, NOW));
+
+    // Export scan, in id order, pages of two.
+    let mut after: Option<SessionId> = None;
+    loop {
+        let page = same!(m, i, |s| s.scan_sessions(after.as_ref(), 2));
+        match page.last() {
+            Some((last, _)) if page.len() == 2 => after = Some(last.session.id),
+            _ => break,
+        }
+    }
+
+    // Cleanup in bounded batches, oldest expiry first (ties by id).
+    same!(m, i, |s| s.delete_expired(NOW, 0));
+    same!(m, i, |s| s.delete_expired(NOW, 1));
+    same!(m, i, |s| s.scan_sessions(None, 100));
+    same!(m, i, |s| s.delete_expired(NOW + 1_000_000, 3));
+    same!(m, i, |s| s.scan_sessions(None, 100));
+    same!(m, i, |s| s.delete_expired(NOW + 1_000_000, 100));
+    same!(m, i, |s| s.stats(NOW + 1_000_000));
+
+    // Hard delete takes the state along.
+    same!(m, i, |s| s.import_session(&bob, Some(&state(9, b"bob's"))));
+    same!(m, i, |s| s.delete_session(&bob.session.id));
+    same!(m, i, |s| s.delete_session(&bob.session.id));
+    same!(m, i, |s| s.get_state(&bob.session.id));
+    same!(m, i, |s| s.import_session(&bob, None));
+    same!(m, i, |s| s.get_state(&bob.session.id));
+
+    assert_eq!(
+        i.touch_session(&id(0x99), 0, 0).await,
+        Ok(WriteOutcome::Missing),
+        "sanity: the macro really compared"
+    );
+    drop(idb);
+    delete_database(&name).await.expect("deleted");
+}
