@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The IndexedDB store in a real browser, and the engine in Node:
+#
+#   1. headless Chromium (wasm-pack test --headless --chrome): every conformance scenario of
+#      tests/conformance/ on a fresh IndexedDB database each, the state codec vectors, and the
+#      IndexedDB-specific tests (schema, upgrades refused, persistence, atomicity, a
+#      differential run against the memory store);
+#   2. Node (wasm-pack test --node): every scenario on the memory store compiled to wasm, and
+#      the vectors.
+#
+# Installs what is missing, idempotently: the wasm32 target, clang (zstd's C code for wasm32),
+# Debian's chromium + chromium-driver (apt-get update only when something is missing), and
+# wasm-bindgen-cli (at the version Cargo.lock pins wasm-bindgen to) and wasm-pack 0.15.1 via
+# `cargo install --locked`, only when missing or at another version. Downloads nothing at test
+# time: wasm-pack uses the installed wasm-bindgen and /usr/bin/chromedriver.
+#
+#   scripts/test-web-store.sh            both runs
+#   scripts/test-web-store.sh browser    the browser run only
+#   scripts/test-web-store.sh node       the Node run only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CRATE=core/sessionkit-indexeddb
+WASM_PACK_VERSION=0.15.1
+CHROMEDRIVER_BIN=/usr/bin/chromedriver
+what=${1:-all}
+case "$what" in all | browser | node) ;; *)
+  echo "usage: $0 [all|browser|node]" >&2
+  exit 2
+  ;;
+esac
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated = 0 ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# `tool --version` prints "<name> <version>"; installs the crate unless that version is there.
+cargo_install_at() {
+  local crate=$1 version=$2 binary=$3
+  local found=""
+  if command -v "$binary" >/dev/null 2>&1; then
+    found=$("$binary" --version 2>/dev/null | awk '{print $2}')
+  fi
+  if [ "$found" = "$version" ]; then
+    echo "$binary $version: installed"
+  else
+    echo "$binary: found '${found:-nothing}', installing $crate $version"
+    cargo install --locked "$crate" --version "$version"
+  fi
+}
+
+# The wasm-bindgen version the build uses; the CLI (and its test runner) must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, "", $0); print; exit }' Cargo.lock
+}
+
+step "Install prerequisites (only what is missing)"
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+apt_install clang
+if [ "$what" != node ]; then apt_install chromium chromium-driver; fi
+bindgen_version=$(wasm_bindgen_version)
+if [ -z "$bindgen_version" ]; then
+  echo "wasm-bindgen not found in Cargo.lock" >&2
+  exit 1
+fi
+cargo_install_at wasm-bindgen-cli "$bindgen_version" wasm-bindgen
+if ! command -v wasm-bindgen-test-runner >/dev/null 2>&1 \
+  || [ "$(wasm-bindgen-test-runner --version | awk '{print $2}')" != "$bindgen_version" ]; then
+  cargo install --locked --force wasm-bindgen-cli --version "$bindgen_version"
+fi
+cargo_install_at wasm-pack "$WASM_PACK_VERSION" wasm-pack
+
+# An upper bound for one test binary in the browser (the default is 20 s), not a wait.
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
+run_logged() {
+  local name=$1
+  shift
+  local start=$SECONDS
+  "$@" 2>&1 | tee "$log_dir/$name.log"
+  echo "($name run: $((SECONDS - start)) s)" | tee -a "$log_dir/summary"
+}
+
+if [ "$what" != node ]; then
+  step "Browser: headless Chromium, IndexedDB store"
+  # The browser flags (no sandbox as root, no network, no first-run) are in $CRATE/webdriver.json.
+  export CHROMEDRIVER=$CHROMEDRIVER_BIN
+  export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/$CRATE/webdriver.json"
+  run_logged browser wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER_BIN" \
+    "$CRATE" --locked -- --nocapture
+fi
+
+if [ "$what" != browser ]; then
+  step "Node: memory store compiled to wasm"
+  run_logged node wasm-pack test --node "$CRATE" --locked -- --nocapture
+fi
+
+step "Summary"
+grep -hE '^\s*(browser|node) (conformance|state codec)' "$log_dir"/*.log | sed 's/^\s*//'
+cat "$log_dir/summary"
