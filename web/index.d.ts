@@ -1,0 +1,300 @@
+// Types of the npm package `sessionkit` (hand-written; checked by types/usage.ts under
+// `tsc --strict`). Field names are SPEC §1's in camelCase; times are integer milliseconds since
+// the Unix epoch; JSON values are plain JS values.
+
+/** Any JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What kind of client a session belongs to. */
+export type ClientKind = 'desktop' | 'mobile' | 'web' | 'other';
+
+/** What `create` does when a user is at `maxSessionsPerUser`. */
+export type SessionLimitPolicy = 'reject' | 'evict_oldest';
+
+/** Manager settings; every field optional (unset = the engine's default). */
+export interface ConfigInit {
+  /** A session unused this long expires (default 30 minutes). */
+  idleTimeoutMs?: number;
+  /** A session expires this long after creation whatever its activity (default 30 days). */
+  absoluteTimeoutMs?: number;
+  /** `validate` writes the slid expiry at most this often (default 60 000). */
+  touchIntervalMs?: number;
+  /** Live sessions allowed per user (default: no limit). */
+  maxSessionsPerUser?: number | null;
+  /** What happens at the per-user limit (default `'reject'`). */
+  sessionLimitPolicy?: SessionLimitPolicy;
+  /** State larger than this many bytes (serialized JSON) is stored compressed (default 10 KiB). */
+  stateCompressionThreshold?: number;
+  /** State larger than this many bytes is refused with `LimitExceeded` (default 5 MiB). */
+  stateMaxBytes?: number;
+}
+
+/** Manager settings as a class: `new Config()` or `new Config({ idleTimeoutMs: 60_000 })`. */
+export class Config implements ConfigInit {
+  constructor(fields?: ConfigInit);
+  idleTimeoutMs?: number;
+  absoluteTimeoutMs?: number;
+  touchIntervalMs?: number;
+  maxSessionsPerUser?: number | null;
+  sessionLimitPolicy?: SessionLimitPolicy;
+  stateCompressionThreshold?: number;
+  stateMaxBytes?: number;
+}
+
+/** The configuration in force, every field filled in. */
+export interface ResolvedConfig {
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  touchIntervalMs: number;
+  maxSessionsPerUser: number | null;
+  sessionLimitPolicy: SessionLimitPolicy;
+  stateCompressionThreshold: number;
+  stateMaxBytes: number;
+}
+
+/** A clock that only moves when told to (for tests): share it with a manager. */
+export class ManualClock {
+  /** A clock reading `startMs` (ms since the epoch) until advanced. */
+  constructor(startMs: number);
+  /** Moves the clock by `ms` (negative moves it back); returns the new time. */
+  advance(ms: number): number;
+  /** Sets the clock to `nowMs`. */
+  set(nowMs: number): void;
+  /** The clock's current time. */
+  readonly nowMs: number;
+}
+
+/** What `create` needs. */
+export interface NewSession {
+  /** The owner: opaque, non-empty, at most 256 bytes. */
+  userId: string;
+  clientKind: ClientKind;
+  clientVersion?: string | null;
+  /** A device name for device lists ("Pixel 8", "Firefox on Linux"). */
+  device?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** Initial metadata; must be a JSON object. */
+  metadata?: JsonObject | null;
+}
+
+/** The client a session belongs to. */
+export interface ClientInfo {
+  kind: ClientKind;
+  version: string | null;
+  device: string | null;
+}
+
+/** A session. Holds no secret. */
+export interface Session {
+  /** Public identifier (22 characters, base64url); safe to show in a device list. */
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastActiveAt: number;
+  /** The earlier of idle expiry and `absoluteExpiresAt`. */
+  expiresAt: number;
+  /** `createdAt + absoluteTimeoutMs`; never extended. */
+  absoluteExpiresAt: number;
+  client: ClientInfo;
+  ip: string | null;
+  userAgent: string | null;
+  /** False once revoked. */
+  active: boolean;
+  metadata: JsonObject;
+}
+
+/** The result of `create` and `rotate`. */
+export interface Created {
+  session: Session;
+  /** The bearer token `<id>.<secret>`, returned only here and never stored: hand it to the client. */
+  token: string;
+}
+
+/** Options of `listUserSessions`. */
+export interface ListOptions {
+  /** Only sessions neither revoked nor expired (default false). */
+  activeOnly?: boolean;
+  /** Page size, 1 to 1000 (default 50). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string | null;
+}
+
+/** One page of a listing, newest activity first. */
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** A session's client state, decoded and verified. */
+export interface State {
+  /** Starts at 1 and grows by one with every write. */
+  version: number;
+  data: JsonValue;
+  /** `crc32:` and 8 hex digits. */
+  checksum: string;
+  /** Serialized JSON size in bytes. */
+  size: number;
+  compressed: boolean;
+  /** Stored (encoded) size in bytes. */
+  storedSize: number;
+  updatedAt: number;
+}
+
+/** Aggregate figures over all stored sessions. */
+export interface Stats {
+  total: number;
+  active: number;
+  createdLast24h: number;
+  createdLast7d: number;
+  byClientKind: Record<ClientKind, number>;
+  averageDurationMs: number;
+}
+
+/** An exported session in the interchange format shared with the CLI (snake_case, as stored). */
+export interface ExportRecord {
+  session: {
+    id: string;
+    user_id: string;
+    created_at: number;
+    last_active_at: number;
+    expires_at: number;
+    absolute_expires_at: number;
+    client: ClientInfo;
+    ip: string | null;
+    user_agent: string | null;
+    active: boolean;
+    metadata: JsonObject;
+  };
+  /** SHA-256 of the token's secret, base64url. */
+  token_hash: string;
+  state: { version: number; blob: string; updated_at: number } | null;
+}
+
+/** Options of `export`. */
+export interface ExportOptions {
+  /** Continue after this session id (the last one of the previous call). */
+  after?: string | null;
+  /** At most this many records (default 100). */
+  limit?: number;
+}
+
+/** Something that happened, after it was stored. */
+export type SessionEvent =
+  | { type: 'Created'; sessionId: string; userId: string }
+  | { type: 'Rotated'; sessionId: string; oldSessionId: string; userId: string }
+  | { type: 'MetadataUpdated'; sessionId: string }
+  | { type: 'Revoked'; sessionId: string }
+  | { type: 'Deleted'; sessionId: string }
+  | { type: 'Expired'; sessionId: string }
+  | { type: 'StateChanged'; sessionId: string; version: number }
+  | { type: 'CleanupCompleted'; removed: number };
+
+/** The SPEC §5 error kinds. */
+export type ErrorKind =
+  | 'InvalidToken'
+  | 'NotFound'
+  | 'Expired'
+  | 'Revoked'
+  | 'Conflict'
+  | 'LimitExceeded'
+  | 'InvalidInput'
+  | 'Corrupt'
+  | 'IncompatibleSchema'
+  | 'Storage';
+
+/** Every kind, in SPEC order. */
+export const ERROR_KINDS: readonly ErrorKind[];
+
+/** Every sessionkit failure. `kind` names the variant; the variant's fields are set. */
+export class SessionkitError extends Error {
+  constructor(kind: ErrorKind, message: string, details?: Partial<SessionkitErrorDetails>);
+  readonly name: 'SessionkitError';
+  readonly kind: ErrorKind;
+  /** Conflict: the version stored now (0 when there is no state). */
+  readonly currentVersion?: number;
+  /** LimitExceeded, Corrupt: which limit or what was corrupt. */
+  readonly what?: string;
+  /** InvalidInput: the SPEC (snake_case) name of the argument or config field at fault. */
+  readonly field?: string;
+  /** InvalidInput: why it was refused. */
+  readonly reason?: string;
+  /** IncompatibleSchema: the schema version found. */
+  readonly found?: number;
+  /** IncompatibleSchema: the newest version this build supports. */
+  readonly supported?: number;
+}
+
+/** The optional fields of a `SessionkitError`. */
+export interface SessionkitErrorDetails {
+  currentVersion: number;
+  what: string;
+  field: string;
+  reason: string;
+  found: number;
+  supported: number;
+}
+
+/** Sessions and per-session client state over one store. Every operation returns a Promise. */
+export class SessionManager {
+  private constructor();
+  /** A manager over a fresh in-memory store (browsers and Node). */
+  static openMemory(config?: Config | ConfigInit | null, clock?: ManualClock | null): Promise<SessionManager>;
+  /** A manager over the IndexedDB database `name` (browsers). */
+  static openIndexedDb(
+    name: string,
+    config?: Config | ConfigInit | null,
+    clock?: ManualClock | null,
+  ): Promise<SessionManager>;
+
+  /** The configuration in force. */
+  readonly config: ResolvedConfig;
+
+  /** Starts a session; the token in the result is shown once. */
+  create(session: NewSession): Promise<Created>;
+  /** Checks a token (InvalidToken, Expired, Revoked) and slides the idle expiry. */
+  validate(token: string): Promise<Session>;
+  /** The session with this id, whatever its status. */
+  get(id: string): Promise<Session>;
+  /** Marks a live session active now. */
+  touch(id: string): Promise<Session>;
+  /** Applies a JSON Merge Patch (an object) to a live session's metadata. */
+  updateMetadata(id: string, patch: JsonObject): Promise<Session>;
+  /** Replaces a live session with a new id and token; state and metadata carry over. */
+  rotate(id: string): Promise<Created>;
+  /** Revokes a session (soft: it stays listed with `active: false`). */
+  revoke(id: string): Promise<void>;
+  /** Deletes a session and its state. */
+  delete(id: string): Promise<void>;
+  /** One page of a user's sessions, newest activity first. */
+  listUserSessions(userId: string, options?: ListOptions): Promise<Page<Session>>;
+  /** Revokes every active session of a user except `except`; resolves with the count. */
+  revokeUserSessions(userId: string, except?: string | null): Promise<number>;
+  /** Removes every expired session; resolves with the count. */
+  cleanupExpired(): Promise<number>;
+  /** Sessions neither revoked nor expired. */
+  countActive(): Promise<number>;
+  /** A user's stored sessions (only live ones with `activeOnly`). */
+  countUserSessions(userId: string, activeOnly?: boolean): Promise<number>;
+  /** Aggregate figures. */
+  stats(): Promise<Stats>;
+  /** The session's state, or null when it has none. */
+  getState(id: string): Promise<State | null>;
+  /** Replaces the state; with `expectedVersion` only if it is the stored one (else Conflict). */
+  putState(id: string, data: JsonValue, expectedVersion?: number | null): Promise<number>;
+  /** Applies a JSON Merge Patch to the state (compare-and-swap as `putState`). */
+  patchState(id: string, patch: JsonValue, expectedVersion?: number | null): Promise<number>;
+  /** Removes the state of a live session. */
+  clearState(id: string): Promise<void>;
+  /** Sessions in id order with their encoded state, for backup or moving stores. */
+  export(options?: ExportOptions): Promise<ExportRecord[]>;
+  /** Imports one exported session (insert-only); false when its id exists already. */
+  import(record: ExportRecord): Promise<boolean>;
+  /** Calls `listener` with every event; returns a function that unsubscribes. */
+  subscribe(listener: (event: SessionEvent) => void): () => void;
+}
