@@ -4,7 +4,9 @@
 #
 #   scripts/test.sh            everything
 #
-# Needs: Debian (apt-get, as root or with sudo), Rust by rustup. Everything else is installed.
+# Needs: Debian (apt-get, as root or with sudo), Rust by rustup, node/npm, java, python3.
+# Everything else is installed when missing: the wasm32 target, clang, Debian chromium +
+# chromium-driver, wasm-bindgen-cli and wasm-pack (scripts/test-web-store.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,5 +45,8 @@ demo_dir=$(mktemp -d)
 trap 'rm -rf "$demo_dir"' EXIT
 cargo run -q -p sessionkit-cli --locked -- --db "$demo_dir/demo.db" demo >"$demo_dir/demo.log"
 tail -n 15 "$demo_dir/demo.log"
+
+step "Browser: IndexedDB store in headless Chromium, engine in Node"
+scripts/test-web-store.sh
 
 step "All checks passed"
