@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The npm package `sessionkit` (web/), end to end:
+#
+#   1. build       wasm-pack (profile wasm-release) + wasm-opt -Oz from npm's binaryen -> web/dist/wasm
+#   2. conformance every tests/conformance/*.json scenario through the JS API in Node (memory store)
+#   3. api         JS-specific tests (SessionkitError, events, conversion, vectors, export/import)
+#   4. types       tsc --noEmit --strict on web/types/usage.ts against the hand-written index.d.ts
+#   5. smoke       npm pack, install the .tgz into an empty temp project, import it from Node
+#   6. size        the gzipped wasm against its budget
+#   7. e2e         the demo page in Debian's Chromium (playwright-core, IndexedDB on disk), and every
+#                  scenario through the JS API on IndexedDB in that browser
+#
+# Installs what is missing, idempotently: the wasm32 target, clang (zstd's C code for wasm32),
+# Node >= 20 and npm, Debian's chromium + chromium-driver (apt-get update only when something is
+# missing), wasm-bindgen-cli (at the version Cargo.lock pins) and wasm-pack 0.15.1 via
+# `cargo install --locked`, and web/node_modules via `npm ci` when the lockfile changed. Never
+# downloads a browser or a wasm-opt binary: Chromium is /usr/bin/chromium, wasm-opt is npm's.
+#
+#   scripts/test-web.sh           everything
+#   scripts/test-web.sh --no-e2e  everything but the browser part
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_PACK_VERSION=0.15.1
+run_e2e=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-e2e) run_e2e=0 ;;
+    *) echo "usage: $0 [--no-e2e]" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated = 0 ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# `tool --version` prints "<name> <version>"; installs the crate unless that version is there.
+cargo_install_at() {
+  local crate=$1 version=$2 binary=$3
+  local found=""
+  if command -v "$binary" >/dev/null 2>&1; then
+    found=$("$binary" --version 2>/dev/null | awk '{print $2}')
+  fi
+  if [ "$found" = "$version" ]; then
+    echo "$binary $version: installed"
+  else
+    echo "$binary: found '${found:-nothing}', installing $crate $version"
+    cargo install --locked "$crate" --version "$version"
+  fi
+}
+
+step "Install prerequisites (only what is missing)"
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# clang compiles zstd's C sources for wasm32 (gcc cannot target wasm).
+apt_install clang
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node >= 20 is needed, found $(node --version)" >&2
+  exit 1
+fi
+[ $run_e2e = 1 ] && apt_install chromium chromium-driver
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, "", $0); print; exit }' Cargo.lock)
+if [ -z "$bindgen_version" ]; then
+  echo "wasm-bindgen not found in Cargo.lock" >&2
+  exit 1
+fi
+cargo_install_at wasm-bindgen-cli "$bindgen_version" wasm-bindgen
+cargo_install_at wasm-pack "$WASM_PACK_VERSION" wasm-pack
+# npm ci when node_modules is missing or older than the lockfile (npm writes its own copy).
+if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  (cd web && npm ci --no-audit --no-fund)
+else
+  echo "web/node_modules: up to date"
+fi
+
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+failed_parts=()
+summary=()
+
+# Runs a node:test part, then prints "<name>: N passed, M failed" from the runner's totals.
+node_part() {
+  local name=$1
+  shift
+  step "$name"
+  local status=0
+  (cd web && node --test --test-reporter=spec "$@") 2>&1 | tee "$log_dir/part.log" || status=$?
+  local pass fail skip
+  pass=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$log_dir/part.log" | tail -1)
+  fail=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$log_dir/part.log" | tail -1)
+  skip=$(sed -n 's/^ℹ skipped \([0-9]*\)$/\1/p' "$log_dir/part.log" | tail -1)
+  local line="$name: ${pass:-0} passed, ${fail:-?} failed"
+  [ "${skip:-0}" != 0 ] && line="$line, $skip skipped"
+  echo "$line"
+  summary+=("$line")
+  grep -h 'IndexedDB conformance:' "$log_dir/part.log" | sed 's/^[^I]*//' || true
+  if [ $status != 0 ] || [ "${fail:-1}" != 0 ] || [ "${pass:-0}" = 0 ]; then failed_parts+=("$name"); fi
+}
+
+step "build: wasm-pack + wasm-opt -Oz -> web/dist/wasm"
+(cd web && npm run --silent build)
+
+node_part "conformance (Node, memory store)" test/conformance.test.mjs
+node_part "api (Node)" test/api.test.mjs test/runner.test.mjs
+
+step "types: tsc --noEmit --strict"
+if (cd web && npm run --silent test:types); then
+  summary+=("types: tsc --noEmit --strict clean")
+  echo "types: 1 passed, 0 failed"
+else
+  failed_parts+=("types")
+  echo "types: 0 passed, 1 failed"
+fi
+
+step "smoke: the packed tarball installed into a temp project"
+if (cd web && node scripts/smoke.mjs) 2>&1 | tee "$log_dir/smoke.log"; then :; else failed_parts+=("smoke"); fi
+rm -f web/sessionkit-*.tgz
+summary+=("$(grep -h '^smoke:' "$log_dir/smoke.log" || echo 'smoke: did not finish')")
+
+node_part "size budget" test/size.test.mjs
+grep -h 'gzipped (budget' "$log_dir/part.log" | sed 's/^[^w]*//' | head -1 || true
+
+if [ $run_e2e = 1 ]; then
+  node_part "e2e (Chromium: demo page, IndexedDB conformance)" e2e/demo.e2e.mjs
+  echo "screenshots: web/e2e/screenshots/demo.png, web/e2e/screenshots/demo-conflict.png"
+fi
+
+step "Summary"
+printf '%s\n' "${summary[@]}"
+if [ ${#failed_parts[@]} -ne 0 ]; then
+  printf 'FAILED: %s\n' "${failed_parts[*]}"
+  exit 1
+fi
+echo "web: all parts passed"
