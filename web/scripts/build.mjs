@@ -46,8 +46,6 @@ run('wasm-pack', [
   '--out-dir', out,
   '--out-name', 'sessionkit_wasm',
   '--no-pack', '--no-typescript', '--no-gitignore', '--no-opt',
-  // Passed on to cargo: build exactly what Cargo.lock records.
-  '--locked',
 ], { env });
 
 const before = statSync(wasm).size;
