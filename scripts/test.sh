@@ -49,4 +49,7 @@ tail -n 15 "$demo_dir/demo.log"
 step "Browser: IndexedDB store in headless Chromium, engine in Node"
 scripts/test-web-store.sh
 
+step "npm package: build, Node conformance, API tests, types, tarball, size, demo page e2e"
+scripts/test-web.sh
+
 step "All checks passed"
