@@ -21,7 +21,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CRATE=core/sessionkit-indexeddb
-WASM_PACK_VERSION=0.15.1
 CHROMEDRIVER_BIN=/usr/bin/chromedriver
 what=${1:-all}
 case "$what" in all | browser | node) ;; *)
@@ -30,57 +29,12 @@ case "$what" in all | browser | node) ;; *)
   ;;
 esac
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-export PATH="$HOME/.cargo/bin:$PATH"
-
-apt_updated=0
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $apt_updated = 0 ]; then
-    as_root apt-get update -qq
-    apt_updated=1
-  fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
-
-# `tool --version` prints "<name> <version>"; installs the crate unless that version is there.
-cargo_install_at() {
-  local crate=$1 version=$2 binary=$3
-  local found=""
-  if command -v "$binary" >/dev/null 2>&1; then
-    found=$("$binary" --version 2>/dev/null | awk '{print $2}')
-  fi
-  if [ "$found" = "$version" ]; then
-    echo "$binary $version: installed"
-  else
-    echo "$binary: found '${found:-nothing}', installing $crate $version"
-    cargo install --locked "$crate" --version "$version"
-  fi
-}
-
-# The wasm-bindgen version the build uses; the CLI (and its test runner) must match it exactly.
-wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, "", $0); print; exit }' Cargo.lock
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 step "Install prerequisites (only what is missing)"
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-apt_install clang
+install_wasm_tools
 if [ "$what" != node ]; then apt_install chromium chromium-driver; fi
-bindgen_version=$(wasm_bindgen_version)
-if [ -z "$bindgen_version" ]; then
-  echo "wasm-bindgen not found in Cargo.lock" >&2
-  exit 1
-fi
-cargo_install_at wasm-bindgen-cli "$bindgen_version" wasm-bindgen
-if ! command -v wasm-bindgen-test-runner >/dev/null 2>&1 \
-  || [ "$(wasm-bindgen-test-runner --version | awk '{print $2}')" != "$bindgen_version" ]; then
-  cargo install --locked --force wasm-bindgen-cli --version "$bindgen_version"
-fi
-cargo_install_at wasm-pack "$WASM_PACK_VERSION" wasm-pack
 
 # An upper bound for one test binary in the browser (the default is 20 s), not a wait.
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}

@@ -21,7 +21,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WASM_PACK_VERSION=0.15.1
 run_e2e=1
 for arg in "$@"; do
   case "$arg" in
@@ -30,41 +29,11 @@ for arg in "$@"; do
   esac
 done
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-export PATH="$HOME/.cargo/bin:$PATH"
-
-apt_updated=0
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $apt_updated = 0 ]; then
-    as_root apt-get update -qq
-    apt_updated=1
-  fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
-
-# `tool --version` prints "<name> <version>"; installs the crate unless that version is there.
-cargo_install_at() {
-  local crate=$1 version=$2 binary=$3
-  local found=""
-  if command -v "$binary" >/dev/null 2>&1; then
-    found=$("$binary" --version 2>/dev/null | awk '{print $2}')
-  fi
-  if [ "$found" = "$version" ]; then
-    echo "$binary $version: installed"
-  else
-    echo "$binary: found '${found:-nothing}', installing $crate $version"
-    cargo install --locked "$crate" --version "$version"
-  fi
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 step "Install prerequisites (only what is missing)"
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-# clang compiles zstd's C sources for wasm32 (gcc cannot target wasm).
-apt_install clang
+install_wasm_tools
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then
@@ -72,13 +41,6 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 [ $run_e2e = 1 ] && apt_install chromium chromium-driver
-bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, "", $0); print; exit }' Cargo.lock)
-if [ -z "$bindgen_version" ]; then
-  echo "wasm-bindgen not found in Cargo.lock" >&2
-  exit 1
-fi
-cargo_install_at wasm-bindgen-cli "$bindgen_version" wasm-bindgen
-cargo_install_at wasm-pack "$WASM_PACK_VERSION" wasm-pack
 # npm ci when node_modules is missing or older than the lockfile (npm writes its own copy).
 if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
   (cd web && npm ci --no-audit --no-fund)

@@ -1,0 +1,59 @@
+# Shared helpers of the test scripts (sourced, not run): progress headings, idempotent installs.
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# Installs the Debian packages that are missing (apt-get update once, only when needed).
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated = 0 ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# `tool --version` prints "<name> <version>"; installs the crate unless that version is there.
+cargo_install_at() {
+  local crate=$1 version=$2 binary=$3
+  local found=""
+  if command -v "$binary" >/dev/null 2>&1; then
+    found=$("$binary" --version 2>/dev/null | awk '{print $2}')
+  fi
+  if [ "$found" = "$version" ]; then
+    echo "$binary $version: installed"
+  else
+    echo "$binary: found '${found:-nothing}', installing $crate $version"
+    cargo install --locked "$crate" --version "$version"
+  fi
+}
+
+# The wasm-bindgen version Cargo.lock pins; its CLI (and test runner) must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, "", $0); print; exit }' Cargo.lock
+}
+
+WASM_PACK_VERSION=0.15.1
+
+# The wasm32 target, clang (zstd's C code for wasm32), wasm-bindgen-cli at the pinned version
+# (with its test runner) and wasm-pack: each only when missing or at another version.
+install_wasm_tools() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  apt_install clang
+  local bindgen_version
+  bindgen_version=$(wasm_bindgen_version)
+  if [ -z "$bindgen_version" ]; then
+    echo "wasm-bindgen not found in Cargo.lock" >&2
+    return 1
+  fi
+  cargo_install_at wasm-bindgen-cli "$bindgen_version" wasm-bindgen
+  if ! command -v wasm-bindgen-test-runner >/dev/null 2>&1 \
+    || [ "$(wasm-bindgen-test-runner --version | awk '{print $2}')" != "$bindgen_version" ]; then
+    cargo install --locked --force wasm-bindgen-cli --version "$bindgen_version"
+  fi
+  cargo_install_at wasm-pack "$WASM_PACK_VERSION" wasm-pack
+}
