@@ -1,0 +1,213 @@
+//! `SessionManager`: every operation of SPEC §1–§4, converted and delegated to the engine.
+//! Each call blocks until the engine is done (the README says why).
+
+use std::sync::Arc;
+
+use sessionkit::SessionId;
+
+use crate::error::Result;
+use crate::events::{EventListener, Subscription};
+use crate::{
+    json, Config, Created, ListOptions, ManualClock, NewSession, Page, Session, State, Stats,
+};
+
+/// The entry point: one manager per store, safe to share between threads.
+#[derive(Debug, uniffi::Object)]
+pub struct SessionManager {
+    inner: sessionkit::SessionManager,
+}
+
+/// Parses a session id argument; malformed is `InvalidInput { field: "id" }`.
+fn id(text: &str) -> Result<SessionId> {
+    Ok(SessionId::parse(text)?)
+}
+
+impl SessionManager {
+    fn open(
+        store: Arc<dyn sessionkit::Store>,
+        config: sessionkit::Config,
+        clock: Option<Arc<ManualClock>>,
+    ) -> Result<Arc<Self>> {
+        let inner = match clock {
+            Some(clock) => {
+                sessionkit::SessionManager::open_with_clock(store, config, clock.engine_clock())?
+            }
+            None => sessionkit::SessionManager::open(store, config)?,
+        };
+        Ok(Arc::new(SessionManager { inner }))
+    }
+}
+
+#[uniffi::export]
+impl SessionManager {
+    /// Opens a manager over a fresh in-memory store (tests, ephemeral use). Invalid `config`
+    /// is `InvalidInput`. Without `clock`, the wall clock.
+    #[uniffi::constructor(default(clock = None, config))]
+    pub fn open_memory(config: Config, clock: Option<Arc<ManualClock>>) -> Result<Arc<Self>> {
+        let config = sessionkit::Config::try_from(config)?;
+        Self::open(Arc::new(sessionkit::MemoryStore::new()), config, clock)
+    }
+
+    /// Opens (creating or upgrading) the SQLite database at `path`. The configuration is checked
+    /// before the file is touched; a database from a newer build is `IncompatibleSchema`.
+    #[uniffi::constructor(default(clock = None, config))]
+    pub fn open_sqlite(
+        path: String,
+        config: Config,
+        clock: Option<Arc<ManualClock>>,
+    ) -> Result<Arc<Self>> {
+        let config = sessionkit::Config::try_from(config)?;
+        config.validate()?;
+        let store = sessionkit_sqlite::SqliteStore::open(&path)?;
+        Self::open(Arc::new(store), config, clock)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Config {
+        self.inner.config().clone().into()
+    }
+
+    /// The manager's current time (ms since the Unix epoch).
+    pub fn now(&self) -> i64 {
+        self.inner.now()
+    }
+
+    /// Calls `listener` with every event from now on, until the returned subscription is
+    /// unsubscribed or released.
+    pub fn subscribe(&self, listener: Arc<dyn EventListener>) -> Arc<Subscription> {
+        Arc::new(Subscription::new(&self.inner, listener))
+    }
+
+    /// Starts a session. The token in the result is shown once and never stored.
+    pub fn create(&self, new_session: NewSession) -> Result<Created> {
+        let new = sessionkit::NewSession::try_from(new_session)?;
+        pollster::block_on(self.inner.create(new))?.try_into()
+    }
+
+    /// Checks a token and returns its session, sliding the idle expiry. Malformed tokens,
+    /// unknown ids and wrong secrets are all `InvalidToken`.
+    pub fn validate(&self, token: String) -> Result<Session> {
+        pollster::block_on(self.inner.validate(&token))?.try_into()
+    }
+
+    /// The session with this id, whatever its status.
+    pub fn get(&self, id: String) -> Result<Session> {
+        pollster::block_on(self.inner.get(&self::id(&id)?))?.try_into()
+    }
+
+    /// Marks a live session active now, sliding its idle expiry.
+    pub fn touch(&self, id: String) -> Result<Session> {
+        pollster::block_on(self.inner.touch(&self::id(&id)?))?.try_into()
+    }
+
+    /// Applies a JSON Merge Patch (RFC 7396, JSON text, must be an object) to a live session's
+    /// metadata.
+    pub fn update_metadata(&self, id: String, patch: String) -> Result<Session> {
+        let id = self::id(&id)?;
+        let patch = json::parse("patch", &patch)?;
+        pollster::block_on(self.inner.update_metadata(&id, &patch))?.try_into()
+    }
+
+    /// Replaces a live session with a new id and token; the old token stops working at once.
+    pub fn rotate(&self, id: String) -> Result<Created> {
+        pollster::block_on(self.inner.rotate(&self::id(&id)?))?.try_into()
+    }
+
+    /// Revokes a session (soft: it stays listed with `active = false`).
+    pub fn revoke(&self, id: String) -> Result<()> {
+        Ok(pollster::block_on(self.inner.revoke(&self::id(&id)?))?)
+    }
+
+    /// Deletes a session and its state.
+    pub fn delete(&self, id: String) -> Result<()> {
+        Ok(pollster::block_on(self.inner.delete(&self::id(&id)?))?)
+    }
+
+    /// One page of a user's sessions, newest activity first.
+    #[uniffi::method(default(options))]
+    pub fn list_user_sessions(&self, user_id: String, options: ListOptions) -> Result<Page> {
+        let options = sessionkit::ListOptions::from(options);
+        pollster::block_on(self.inner.list_user_sessions(&user_id, &options))?.try_into()
+    }
+
+    /// Revokes every active session of a user except `except` ("sign out everywhere else").
+    /// Returns how many were revoked.
+    #[uniffi::method(default(except = None))]
+    pub fn revoke_user_sessions(&self, user_id: String, except: Option<String>) -> Result<u64> {
+        let except = except.as_deref().map(self::id).transpose()?;
+        Ok(pollster::block_on(
+            self.inner.revoke_user_sessions(&user_id, except.as_ref()),
+        )?)
+    }
+
+    /// Removes every expired session (and its state). Returns how many were removed.
+    pub fn cleanup_expired(&self) -> Result<u64> {
+        Ok(pollster::block_on(self.inner.cleanup_expired())?)
+    }
+
+    /// Sessions neither revoked nor expired.
+    pub fn count_active(&self) -> Result<u64> {
+        Ok(pollster::block_on(self.inner.count_active())?)
+    }
+
+    /// A user's stored sessions; with `active_only`, only those neither revoked nor expired.
+    #[uniffi::method(default(active_only = false))]
+    pub fn count_user_sessions(&self, user_id: String, active_only: bool) -> Result<u64> {
+        Ok(pollster::block_on(
+            self.inner.count_user_sessions(&user_id, active_only),
+        )?)
+    }
+
+    /// Aggregate figures over all stored sessions.
+    pub fn stats(&self) -> Result<Stats> {
+        Ok(pollster::block_on(self.inner.stats())?.into())
+    }
+
+    /// The session's state, verified; absent when it has none.
+    pub fn get_state(&self, id: String) -> Result<Option<State>> {
+        pollster::block_on(self.inner.get_state(&self::id(&id)?))?
+            .map(State::try_from)
+            .transpose()
+    }
+
+    /// Replaces the state (JSON text) of a live session. With `expected_version`, only if the
+    /// stored version is that one (0 = no state yet), else `Conflict`. Returns the new version.
+    #[uniffi::method(default(expected_version = None))]
+    pub fn put_state(
+        &self,
+        id: String,
+        data: String,
+        expected_version: Option<u64>,
+    ) -> Result<u64> {
+        let id = self::id(&id)?;
+        let data = json::parse("data", &data)?;
+        Ok(pollster::block_on(self.inner.put_state(
+            &id,
+            &data,
+            expected_version,
+        ))?)
+    }
+
+    /// Applies a JSON Merge Patch (JSON text) to the state of a live session, with the same
+    /// compare-and-swap as `put_state`. Returns the new version.
+    #[uniffi::method(default(expected_version = None))]
+    pub fn patch_state(
+        &self,
+        id: String,
+        patch: String,
+        expected_version: Option<u64>,
+    ) -> Result<u64> {
+        let id = self::id(&id)?;
+        let patch = json::parse("patch", &patch)?;
+        Ok(pollster::block_on(self.inner.patch_state(
+            &id,
+            &patch,
+            expected_version,
+        ))?)
+    }
+
+    /// Removes the state of a live session.
+    pub fn clear_state(&self, id: String) -> Result<()> {
+        Ok(pollster::block_on(self.inner.clear_state(&self::id(&id)?))?)
+    }
+}
