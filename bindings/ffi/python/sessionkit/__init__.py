@@ -1,0 +1,642 @@
+"""sessionkit: sessions and per-session client state, from the one Rust engine.
+
+A thin Python layer over the generated uniffi bindings (``sessionkit._native``): it converts
+JSON values to and from native Python values (dicts, lists, str, int, float, bool, None),
+returns plain dataclasses with the SPEC field names, and raises one exception type,
+:class:`SessionkitError`, whose ``kind`` names the SPEC §5 variant. Every rule lives in the
+engine; nothing here decides anything.
+
+>>> from sessionkit import SessionManager, Config, ManualClock
+>>> clock = ManualClock(1_700_000_000_000)
+>>> manager = SessionManager.open_memory(Config(idle_timeout_ms=600_000), clock)
+>>> created = manager.create(user_id="alice", client_kind="web")
+>>> manager.validate(created.token).user_id
+'alice'
+
+Calls block until the engine is done; they release the GIL while the native code runs, so
+threads work. From asyncio, use ``await asyncio.to_thread(manager.validate, token)``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+
+from ._native import sessionkit as _ffi
+
+__all__ = [
+    "ClientInfo",
+    "Config",
+    "Created",
+    "DecodedState",
+    "EncodedState",
+    "Event",
+    "ListOptions",
+    "ManualClock",
+    "NewSession",
+    "Page",
+    "Session",
+    "SessionManager",
+    "SessionkitError",
+    "State",
+    "StateCodec",
+    "Stats",
+    "Subscription",
+    "default_config",
+]
+
+_log = logging.getLogger("sessionkit")
+
+#: Timeouts, limits and state settings; keyword arguments, all optional (SPEC §1 names):
+#: ``idle_timeout_ms``, ``absolute_timeout_ms``, ``touch_interval_ms``,
+#: ``max_sessions_per_user``, ``session_limit_policy`` (``"reject"`` or ``"evict_oldest"``),
+#: ``state_compression_threshold``, ``state_max_bytes``.
+Config = _ffi.Config
+
+#: A clock that only moves when told to: ``ManualClock(start_ms)``, ``.advance(ms)``,
+#: ``.set(now_ms)``, ``.now_ms()``.
+ManualClock = _ffi.ManualClock
+
+#: Options of :meth:`SessionManager.list_user_sessions`: ``active_only`` (False),
+#: ``limit`` (50), ``cursor`` (None).
+ListOptions = _ffi.ListOptions
+
+JSON = Any
+"""A JSON value as Python has it: dict, list, str, int, float, bool or None."""
+
+
+# ---- errors --------------------------------------------------------------------------------
+
+
+class SessionkitError(Exception):
+    """Every sessionkit failure.
+
+    ``kind`` names the SPEC §5 variant: ``InvalidToken``, ``NotFound``, ``Expired``,
+    ``Revoked``, ``Conflict``, ``LimitExceeded``, ``InvalidInput``, ``Corrupt``,
+    ``IncompatibleSchema`` or ``Storage``. The variant's fields are attributes
+    (``current_version``; ``what``; ``field`` and ``reason``; ``found`` and ``supported``;
+    ``message``); those of other variants are ``None``. ``str(error)`` is the engine's wording.
+
+    Each kind is also a subclass, e.g. ``except SessionkitError.Conflict as e``.
+    """
+
+    KINDS = (
+        "InvalidToken",
+        "NotFound",
+        "Expired",
+        "Revoked",
+        "Conflict",
+        "LimitExceeded",
+        "InvalidInput",
+        "Corrupt",
+        "IncompatibleSchema",
+        "Storage",
+    )
+
+    kind: str = ""
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        kind: Optional[str] = None,
+        current_version: Optional[int] = None,
+        what: Optional[str] = None,
+        field: Optional[str] = None,
+        reason: Optional[str] = None,
+        found: Optional[int] = None,
+        supported: Optional[int] = None,
+        message: Optional[str] = None,
+    ) -> None:
+        super().__init__(description)
+        if kind is not None:
+            self.kind = kind
+        self.description = description
+        self.current_version = current_version
+        self.what = what
+        self.field = field
+        self.reason = reason
+        self.found = found
+        self.supported = supported
+        # Storage's own field; for the other kinds, the description.
+        self.message = message if message is not None else description
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in ("current_version", "what", "field", "reason", "found", "supported")
+            if getattr(self, name) is not None
+        )
+        return f"SessionkitError.{self.kind}({fields})"
+
+
+for _kind in SessionkitError.KINDS:
+    setattr(
+        SessionkitError,
+        _kind,
+        type(_kind, (SessionkitError,), {"kind": _kind, "__module__": __name__}),
+    )
+
+
+def _from_native(err: BaseException) -> SessionkitError:
+    if isinstance(err, _ffi.SessionkitError):
+        kind = err.kind()
+        fields = {
+            name: getattr(err, name)
+            for name in ("current_version", "what", "field", "reason", "found", "supported", "message")
+            if hasattr(err, name)
+        }
+        return getattr(SessionkitError, kind)(err.describe(), kind=kind, **fields)
+    # A panic or an unexpected failure inside the native library (uniffi's InternalError).
+    return SessionkitError.Storage(
+        f"storage error: {err}", kind="Storage", message=f"internal error: {err}"
+    )
+
+
+def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except (_ffi.SessionkitError, _ffi.InternalError) as err:
+        raise _from_native(err) from None
+
+
+def _dumps(name: str, value: JSON) -> str:
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise SessionkitError.InvalidInput(
+            f"invalid {name}: not representable as JSON: {err}",
+            kind="InvalidInput",
+            field=name,
+            reason=f"not representable as JSON: {err}",
+        ) from None
+
+
+# ---- records -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """The client a session belongs to."""
+
+    kind: str
+    """``desktop``, ``mobile``, ``web`` or ``other``."""
+    version: Optional[str] = None
+    """The client app's version."""
+    device: Optional[str] = None
+    """A device name for device lists."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session (SPEC §1). Holds no secret; times are ms since the Unix epoch."""
+
+    id: str
+    user_id: str
+    created_at: int
+    last_active_at: int
+    expires_at: int
+    absolute_expires_at: int
+    client: ClientInfo
+    ip: Optional[str]
+    user_agent: Optional[str]
+    active: bool
+    metadata: Dict[str, JSON]
+
+    @staticmethod
+    def _of(s: Any) -> "Session":
+        return Session(
+            id=s.id,
+            user_id=s.user_id,
+            created_at=s.created_at,
+            last_active_at=s.last_active_at,
+            expires_at=s.expires_at,
+            absolute_expires_at=s.absolute_expires_at,
+            client=ClientInfo(kind=s.client.kind, version=s.client.version, device=s.client.device),
+            ip=s.ip,
+            user_agent=s.user_agent,
+            active=s.active,
+            metadata=json.loads(s.metadata),
+        )
+
+
+@dataclass(frozen=True)
+class Created:
+    """The result of ``create`` and ``rotate``. ``token`` is returned only here: hand it to the
+    client once; it is never stored (and never shown by ``repr``)."""
+
+    session: Session
+    token: str = field(repr=False)
+
+    @staticmethod
+    def _of(c: Any) -> "Created":
+        return Created(session=Session._of(c.session), token=c.token)
+
+
+@dataclass
+class NewSession:
+    """What ``create`` needs. ``metadata`` must be a dict (a JSON object)."""
+
+    user_id: str
+    client_kind: str
+    client_version: Optional[str] = None
+    device: Optional[str] = None
+    ip: Optional[str] = None
+    user_agent: Optional[str] = None
+    metadata: Optional[Dict[str, JSON]] = None
+
+    def _native(self) -> Any:
+        return _ffi.NewSession(
+            user_id=self.user_id,
+            client_kind=self.client_kind,
+            client_version=self.client_version,
+            device=self.device,
+            ip=self.ip,
+            user_agent=self.user_agent,
+            metadata=None if self.metadata is None else _dumps("metadata", self.metadata),
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a user's sessions, newest activity first."""
+
+    items: List[Session]
+    next_cursor: Optional[str]
+    """Pass as ``cursor`` for the next page; None on the last page."""
+
+
+@dataclass(frozen=True)
+class State:
+    """A session's client state, verified (SPEC §3)."""
+
+    version: int
+    data: JSON
+    checksum: str
+    size: int
+    compressed: bool
+    stored_size: int
+    updated_at: int
+
+    @staticmethod
+    def _of(s: Any) -> "State":
+        return State(
+            version=s.version,
+            data=json.loads(s.data),
+            checksum=s.checksum,
+            size=s.size,
+            compressed=s.compressed,
+            stored_size=s.stored_size,
+            updated_at=s.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Aggregate figures over the stored sessions."""
+
+    total: int
+    active: int
+    created_last_24h: int
+    created_last_7d: int
+    by_client_kind: Dict[str, int]
+    average_duration_ms: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened (SPEC §4). ``type`` is ``Created``, ``Rotated``,
+    ``MetadataUpdated``, ``Revoked``, ``Deleted``, ``Expired``, ``StateChanged`` or
+    ``CleanupCompleted``; fields that the type does not have are None."""
+
+    type: str
+    session_id: Optional[str] = None
+    user_id: Optional[str] = None
+    old_session_id: Optional[str] = None
+    version: Optional[int] = None
+    removed: Optional[int] = None
+
+    _FIELDS = {
+        "Created": ("session_id", "user_id"),
+        "Rotated": ("old_session_id", "session_id", "user_id"),
+        "MetadataUpdated": ("session_id",),
+        "Revoked": ("session_id",),
+        "Deleted": ("session_id",),
+        "Expired": ("session_id",),
+        "StateChanged": ("session_id", "version"),
+        "CleanupCompleted": ("removed",),
+    }
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The event as a JSON object: ``type`` and this type's fields."""
+        out: Dict[str, Any] = {"type": self.type}
+        for name in self._FIELDS.get(self.type, ()):
+            out[name] = getattr(self, name)
+        return out
+
+    @staticmethod
+    def _of(e: Any) -> "Event":
+        for variant, name in _EVENT_VARIANTS:
+            if isinstance(e, variant):
+                return Event(type=name, **{f: getattr(e, f) for f in Event._FIELDS[name]})
+        raise TypeError(f"unknown event {e!r}")
+
+
+_EVENT_VARIANTS = (
+    (_ffi.Event.CREATED, "Created"),
+    (_ffi.Event.ROTATED, "Rotated"),
+    (_ffi.Event.METADATA_UPDATED, "MetadataUpdated"),
+    (_ffi.Event.REVOKED, "Revoked"),
+    (_ffi.Event.DELETED, "Deleted"),
+    (_ffi.Event.EXPIRED, "Expired"),
+    (_ffi.Event.STATE_CHANGED, "StateChanged"),
+    (_ffi.Event.CLEANUP_COMPLETED, "CleanupCompleted"),
+)
+
+
+@dataclass(frozen=True)
+class EncodedState:
+    """A state value encoded for storage."""
+
+    blob: bytes
+    size: int
+    compressed: bool
+    checksum: str
+
+
+@dataclass(frozen=True)
+class DecodedState:
+    """A blob read back and verified. ``data_json`` is the canonical JSON text."""
+
+    data: JSON
+    data_json: str
+    size: int
+    compressed: bool
+    checksum: str
+
+
+def default_config() -> Config:
+    """The engine's default configuration (equal to ``Config()``)."""
+    return _ffi.default_config()
+
+
+# ---- events --------------------------------------------------------------------------------
+
+
+class _Listener(_ffi.EventListener):
+    """Adapts a Python callable to the native listener interface."""
+
+    def __init__(self, callback: Callable[[Event], Any]) -> None:
+        self._callback = callback
+
+    def on_event(self, event: Any) -> None:
+        try:
+            self._callback(Event._of(event))
+        except Exception:  # the change is stored already; report and carry on
+            _log.exception("sessionkit event listener raised")
+
+
+class Subscription:
+    """A live subscription. ``close()`` (or leaving a ``with`` block, or the object being
+    garbage-collected) stops delivery."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    def close(self) -> None:
+        """Stops delivery now; calling it again does nothing."""
+        self._native.unsubscribe()
+
+    unsubscribe = close
+
+    @property
+    def active(self) -> bool:
+        """Whether events are still delivered."""
+        return self._native.is_active()
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        native = getattr(self, "_native", None)
+        if native is not None:
+            try:
+                native.unsubscribe()
+            except Exception:  # interpreter shutdown
+                pass
+
+
+# ---- the manager ---------------------------------------------------------------------------
+
+
+class SessionManager:
+    """The entry point: every operation of SPEC §1–§4, in snake_case.
+
+    Open one with :meth:`open_memory` or :meth:`open_sqlite`; share it freely between threads.
+    """
+
+    def __init__(self, native: Any) -> None:
+        """Use :meth:`open_memory` or :meth:`open_sqlite`."""
+        self._native = native
+
+    @classmethod
+    def open_memory(
+        cls, config: Optional[Config] = None, clock: Optional[ManualClock] = None
+    ) -> "SessionManager":
+        """A manager over a fresh in-memory store. Invalid config is ``InvalidInput``."""
+        return cls(_call(_ffi.SessionManager.open_memory, config or Config(), clock))
+
+    @classmethod
+    def open_sqlite(
+        cls,
+        path: Union[str, os.PathLike],
+        config: Optional[Config] = None,
+        clock: Optional[ManualClock] = None,
+    ) -> "SessionManager":
+        """A manager over the SQLite database at ``path`` (created or upgraded as needed)."""
+        return cls(
+            _call(_ffi.SessionManager.open_sqlite, os.fspath(path), config or Config(), clock)
+        )
+
+    def config(self) -> Config:
+        """The configuration in force."""
+        return self._native.config()
+
+    def now(self) -> int:
+        """The manager's current time (ms since the Unix epoch)."""
+        return self._native.now()
+
+    def subscribe(self, listener: Callable[[Event], Any]) -> Subscription:
+        """Calls ``listener(event)`` after every change, on the thread that made it, until the
+        returned subscription is closed. Exceptions it raises are logged and ignored."""
+        if not callable(listener):
+            raise TypeError("listener must be callable")
+        return Subscription(self._native.subscribe(_Listener(listener)))
+
+    # ---- sessions
+
+    def create(
+        self,
+        new_session: Union[NewSession, Mapping[str, Any], str, None] = None,
+        client_kind: Optional[str] = None,
+        **fields: Any,
+    ) -> Created:
+        """Starts a session: ``create(user_id=…, client_kind=…, device=…, metadata={…})``,
+        ``create("alice", "web")`` or ``create(NewSession(…))``. The token is returned once."""
+        if isinstance(new_session, NewSession):
+            if client_kind is not None or fields:
+                raise TypeError("pass either a NewSession or fields, not both")
+            new = new_session
+        else:
+            if isinstance(new_session, str):
+                fields["user_id"] = new_session
+            elif isinstance(new_session, Mapping):
+                fields = {**new_session, **fields}
+            elif new_session is not None:
+                raise TypeError("create() takes a NewSession, a mapping or keyword fields")
+            if client_kind is not None:
+                fields["client_kind"] = client_kind
+            new = NewSession(**fields)
+        return Created._of(_call(self._native.create, new._native()))
+
+    def validate(self, token: str) -> Session:
+        """The session of a bearer token, sliding its idle expiry. Every bad token is
+        ``InvalidToken``; ``Expired``/``Revoked`` only with the right secret."""
+        return Session._of(_call(self._native.validate, token))
+
+    def get(self, id: str) -> Session:
+        """The session with this id, whatever its status."""
+        return Session._of(_call(self._native.get, id))
+
+    def touch(self, id: str) -> Session:
+        """Marks a live session active now."""
+        return Session._of(_call(self._native.touch, id))
+
+    def update_metadata(self, id: str, patch: JSON) -> Session:
+        """Applies a JSON Merge Patch (RFC 7396; a dict) to a live session's metadata."""
+        return Session._of(_call(self._native.update_metadata, id, _dumps("patch", patch)))
+
+    def rotate(self, id: str) -> Created:
+        """A new id and token for a live session; the old token stops working at once."""
+        return Created._of(_call(self._native.rotate, id))
+
+    def revoke(self, id: str) -> None:
+        """Revokes a session (it stays listed with ``active == False``)."""
+        _call(self._native.revoke, id)
+
+    def delete(self, id: str) -> None:
+        """Deletes a session and its state."""
+        _call(self._native.delete, id)
+
+    def list_user_sessions(
+        self,
+        user_id: str,
+        options: Union[ListOptions, Mapping[str, Any], None] = None,
+        *,
+        active_only: Optional[bool] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page:
+        """One page of a user's sessions, newest activity first: pass ``options`` (a
+        ``ListOptions`` or a dict) or ``active_only=``, ``limit=``, ``cursor=``."""
+        given = {
+            k: v
+            for k, v in (("active_only", active_only), ("limit", limit), ("cursor", cursor))
+            if v is not None
+        }
+        if isinstance(options, Mapping):
+            given = {**options, **given}
+        elif options is not None:
+            given = {
+                "active_only": options.active_only,
+                "limit": options.limit,
+                "cursor": options.cursor,
+                **given,
+            }
+        page = _call(self._native.list_user_sessions, user_id, ListOptions(**given))
+        return Page(items=[Session._of(s) for s in page.items], next_cursor=page.next_cursor)
+
+    def revoke_user_sessions(self, user_id: str, except_: Optional[str] = None, **kw: Any) -> int:
+        """Revokes every active session of a user but ``except_`` (also accepted as
+        ``except_id=`` or ``**{"except": id}``): "sign out everywhere else". Returns the count."""
+        for name in ("except", "except_id"):
+            if name in kw:
+                except_ = kw.pop(name)
+        if kw:
+            raise TypeError(f"unexpected keyword arguments: {', '.join(kw)}")
+        return _call(self._native.revoke_user_sessions, user_id, except_)
+
+    def cleanup_expired(self) -> int:
+        """Removes every expired session and its state; returns how many."""
+        return _call(self._native.cleanup_expired)
+
+    def count_active(self) -> int:
+        """Sessions neither revoked nor expired."""
+        return _call(self._native.count_active)
+
+    def count_user_sessions(self, user_id: str, active_only: bool = False) -> int:
+        """A user's stored sessions (with ``active_only``, only live ones)."""
+        return _call(self._native.count_user_sessions, user_id, active_only)
+
+    def stats(self) -> Stats:
+        """Aggregate figures over all stored sessions."""
+        s = _call(self._native.stats)
+        return Stats(
+            total=s.total,
+            active=s.active,
+            created_last_24h=s.created_last_24h,
+            created_last_7d=s.created_last_7d,
+            by_client_kind=dict(s.by_client_kind),
+            average_duration_ms=s.average_duration_ms,
+        )
+
+    # ---- state
+
+    def get_state(self, id: str) -> Optional[State]:
+        """The session's state, verified; None when it has none."""
+        state = _call(self._native.get_state, id)
+        return None if state is None else State._of(state)
+
+    def put_state(self, id: str, data: JSON, expected_version: Optional[int] = None) -> int:
+        """Replaces the state; with ``expected_version`` only if it is the stored version
+        (0 = none yet), else ``Conflict``. Returns the new version."""
+        return _call(self._native.put_state, id, _dumps("data", data), expected_version)
+
+    def patch_state(self, id: str, patch: JSON, expected_version: Optional[int] = None) -> int:
+        """Applies a JSON Merge Patch to the state (compare-and-swap as in ``put_state``)."""
+        return _call(self._native.patch_state, id, _dumps("patch", patch), expected_version)
+
+    def clear_state(self, id: str) -> None:
+        """Removes the state of a live session."""
+        _call(self._native.clear_state, id)
+
+
+class StateCodec:
+    """The state codec (SPEC §3) on its own, as a manager with the same settings stores state:
+    the same value gives the same bytes on every platform."""
+
+    def __init__(self, compression_threshold: int, max_bytes: int) -> None:
+        self._native = _ffi.StateCodec(compression_threshold, max_bytes)
+
+    def encode(self, data: JSON) -> EncodedState:
+        """Encodes a value. Over ``max_bytes``: ``LimitExceeded``."""
+        e = _call(self._native.encode, _dumps("data", data))
+        return EncodedState(blob=bytes(e.blob), size=e.size, compressed=e.compressed, checksum=e.checksum)
+
+    def decode(self, blob: bytes) -> DecodedState:
+        """Verifies and decodes a blob; any damage is ``Corrupt``."""
+        d = _call(self._native.decode, bytes(blob))
+        return DecodedState(
+            data=json.loads(d.data),
+            data_json=d.data,
+            size=d.size,
+            compressed=d.compressed,
+            checksum=d.checksum,
+        )
+

@@ -1,0 +1,294 @@
+"""What Python users rely on beyond the scenarios: the entry points' names, native JSON values,
+exceptions that carry their kind and fields, listeners called back and unsubscribed, SQLite
+files that persist, and threads."""
+
+import gc
+import threading
+
+import pytest
+
+import sessionkit
+from sessionkit import (
+    Config,
+    Created,
+    Event,
+    ListOptions,
+    ManualClock,
+    NewSession,
+    SessionManager,
+    SessionkitError,
+)
+
+START = 1_700_000_000_000
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(START)
+
+
+@pytest.fixture
+def manager(clock):
+    return SessionManager.open_memory(Config(), clock)
+
+
+def test_config_defaults_are_the_engines_and_all_keywords_optional():
+    assert Config() == sessionkit.default_config()
+    c = Config(idle_timeout_ms=60_000, max_sessions_per_user=2, session_limit_policy="evict_oldest")
+    assert c.idle_timeout_ms == 60_000
+    assert c.absolute_timeout_ms == 30 * 24 * 3600 * 1000
+    assert c.max_sessions_per_user == 2
+    assert Config().max_sessions_per_user is None
+    assert Config().session_limit_policy == "reject"
+
+
+def test_open_memory_without_config_or_clock_uses_defaults():
+    m = SessionManager.open_memory(Config())
+    created = m.create(user_id="u", client_kind="web")
+    assert abs(created.session.created_at - m.now()) < 60_000
+    assert m.config() == Config()
+
+
+def test_create_accepts_keywords_positional_mapping_and_new_session(manager):
+    a = manager.create(user_id="alice", client_kind="web", device="Firefox", metadata={"theme": "dark"})
+    b = manager.create("alice", "mobile")
+    c = manager.create({"user_id": "alice", "client_kind": "desktop"})
+    d = manager.create(NewSession(user_id="alice", client_kind="other", ip="::1"))
+    assert [x.session.client.kind for x in (a, b, c, d)] == ["web", "mobile", "desktop", "other"]
+    assert a.session.metadata == {"theme": "dark"}
+    assert a.session.client.device == "Firefox"
+    assert d.session.ip == "::1"
+    assert manager.count_user_sessions("alice") == 4
+
+
+def test_records_carry_spec_field_names(manager, clock):
+    created = manager.create(user_id="alice", client_kind="web")
+    assert isinstance(created, Created)
+    s = manager.validate(created.token)
+    assert (s.id, s.user_id, s.active) == (created.session.id, "alice", True)
+    assert s.created_at == s.last_active_at == START
+    assert s.expires_at == START + 30 * 60 * 1000
+    assert s.absolute_expires_at == START + 30 * 24 * 3600 * 1000
+    assert (s.client.kind, s.client.version, s.client.device, s.ip, s.user_agent) == ("web", None, None, None, None)
+    assert s.metadata == {}
+
+
+def test_token_is_not_in_repr(manager):
+    created = manager.create(user_id="alice", client_kind="web")
+    assert created.token not in repr(created)
+    assert created.token.split(".")[0] == created.session.id
+
+
+def test_json_values_are_native(manager):
+    sid = manager.create(user_id="alice", client_kind="web").session.id
+    data = {"cart": [1, 2.5, None, True, "x"], "nested": {"deep": {"n": 10**18}}}
+    assert manager.put_state(sid, data, expected_version=0) == 1
+    state = manager.get_state(sid)
+    assert state.data == data
+    assert state.version == 1 and state.checksum.startswith("crc32:")
+    assert manager.patch_state(sid, {"cart": None, "added": "yes"}) == 2
+    assert manager.get_state(sid).data == {"nested": {"deep": {"n": 10**18}}, "added": "yes"}
+    s = manager.update_metadata(sid, {"plan": "pro", "tags": ["a"]})
+    assert s.metadata == {"plan": "pro", "tags": ["a"]}
+    manager.clear_state(sid)
+    assert manager.get_state(sid) is None
+
+
+def test_exceptions_carry_kind_and_fields(manager):
+    sid = manager.create(user_id="alice", client_kind="web").session.id
+    manager.put_state(sid, {"v": 1})
+    with pytest.raises(SessionkitError) as caught:
+        manager.put_state(sid, {"v": 2}, expected_version=7)
+    err = caught.value
+    assert err.kind == "Conflict" and err.current_version == 1
+    assert isinstance(err, SessionkitError.Conflict)
+    assert "version conflict" in str(err)
+
+    with pytest.raises(SessionkitError.InvalidInput) as caught:
+        manager.get("not-an-id")
+    assert (caught.value.kind, caught.value.field) == ("InvalidInput", "id")
+
+    with pytest.raises(SessionkitError) as caught:
+        manager.validate("garbage")
+    assert caught.value.kind == "InvalidToken"
+
+    with pytest.raises(SessionkitError) as caught:
+        manager.get("AAAAAAAAAAAAAAAAAAAAAA")
+    assert caught.value.kind == "NotFound"
+
+    with pytest.raises(SessionkitError) as caught:
+        manager.create(user_id="alice", client_kind="tablet")
+    assert (caught.value.kind, caught.value.field) == ("InvalidInput", "client_kind")
+
+    with pytest.raises(SessionkitError) as caught:
+        manager.put_state(sid, {"x": float("nan")})
+    assert (caught.value.kind, caught.value.field) == ("InvalidInput", "data")
+
+    with pytest.raises(SessionkitError) as caught:
+        manager.update_metadata(sid, [1, 2])
+    assert caught.value.kind == "InvalidInput"
+
+
+def test_limit_exceeded_carries_what():
+    m = SessionManager.open_memory(Config(state_max_bytes=16))
+    sid = m.create(user_id="u", client_kind="web").session.id
+    with pytest.raises(SessionkitError) as caught:
+        m.put_state(sid, {"text": "x" * 100})
+    assert (caught.value.kind, caught.value.what) == ("LimitExceeded", "state_max_bytes")
+
+
+def test_invalid_config_is_invalid_input_at_open(tmp_path):
+    with pytest.raises(SessionkitError) as caught:
+        SessionManager.open_memory(Config(idle_timeout_ms=0))
+    assert (caught.value.kind, caught.value.field) == ("InvalidInput", "idle_timeout_ms")
+    with pytest.raises(SessionkitError) as caught:
+        SessionManager.open_sqlite(tmp_path / "x.db", Config(session_limit_policy="newest"))
+    assert caught.value.field == "session_limit_policy"
+    assert not (tmp_path / "x.db").exists(), "bad config must not create the database"
+
+
+def test_expiry_with_the_manual_clock(manager, clock):
+    token = manager.create(user_id="alice", client_kind="web").token
+    assert clock.advance(31 * 60 * 1000) == START + 31 * 60 * 1000
+    with pytest.raises(SessionkitError) as caught:
+        manager.validate(token)
+    assert caught.value.kind == "Expired"
+
+
+def test_listener_is_called_back_and_unsubscribed(manager):
+    seen = []
+    sub = manager.subscribe(seen.append)
+    assert sub.active
+    created = manager.create(user_id="alice", client_kind="web")
+    manager.put_state(created.session.id, {"a": 1})
+    manager.revoke(created.session.id)
+    assert [e.type for e in seen] == ["Created", "StateChanged", "Revoked"]
+    assert seen[0] == Event(type="Created", session_id=created.session.id, user_id="alice")
+    assert seen[1].to_dict() == {"type": "StateChanged", "session_id": created.session.id, "version": 1}
+    sub.close()
+    assert not sub.active
+    manager.create(user_id="bob", client_kind="web")
+    assert len(seen) == 3
+    sub.close()  # twice is fine
+
+
+def test_subscription_as_context_manager_and_by_garbage_collection(manager):
+    seen = []
+    with manager.subscribe(seen.append):
+        manager.create(user_id="a", client_kind="web")
+    manager.create(user_id="b", client_kind="web")
+    assert len(seen) == 1
+
+    other = []
+    sub = manager.subscribe(other.append)
+    manager.create(user_id="c", client_kind="web")
+    del sub
+    gc.collect()
+    manager.create(user_id="d", client_kind="web")
+    assert [e.user_id for e in other] == ["c"]
+
+
+def test_a_failing_listener_does_not_fail_the_operation(manager, caplog):
+    def boom(event):
+        raise RuntimeError("listener bug")
+
+    seen = []
+    with manager.subscribe(boom), manager.subscribe(seen.append):
+        created = manager.create(user_id="alice", client_kind="web")
+    assert manager.get(created.session.id).user_id == "alice"
+    assert [e.type for e in seen] == ["Created"]
+    assert "listener bug" in caplog.text
+
+
+def test_listener_may_call_back_into_the_manager(manager):
+    users = []
+
+    def on_event(event):
+        if event.type == "Created":
+            users.append(manager.get(event.session_id).user_id)
+
+    with manager.subscribe(on_event):
+        manager.create(user_id="alice", client_kind="web")
+    assert users == ["alice"]
+
+
+def test_listing_and_sign_out_everywhere_else(manager, clock):
+    ids = []
+    for _ in range(3):
+        ids.append(manager.create(user_id="alice", client_kind="web").session.id)
+        clock.advance(1000)
+    page = manager.list_user_sessions("alice", limit=2)
+    assert [s.id for s in page.items] == [ids[2], ids[1]]
+    rest = manager.list_user_sessions("alice", ListOptions(limit=2, cursor=page.next_cursor))
+    assert [s.id for s in rest.items] == [ids[0]] and rest.next_cursor is None
+    assert manager.list_user_sessions("alice", {"limit": 1}).items[0].id == ids[2]
+    assert manager.revoke_user_sessions("alice", ids[0]) == 2
+    assert manager.revoke_user_sessions("alice", except_id=ids[0]) == 0
+    assert manager.revoke_user_sessions("alice", **{"except": ids[0]}) == 0
+    assert manager.count_user_sessions("alice", active_only=True) == 1
+    assert manager.count_active() == 1
+    stats = manager.stats()
+    assert stats.total == 3 and stats.active == 1
+    assert stats.by_client_kind == {"desktop": 0, "mobile": 0, "web": 3, "other": 0}
+
+
+def test_rotate_and_cleanup(manager, clock):
+    created = manager.create(user_id="alice", client_kind="web")
+    rotated = manager.rotate(created.session.id)
+    assert rotated.session.id != created.session.id
+    with pytest.raises(SessionkitError):
+        manager.validate(created.token)
+    manager.validate(rotated.token)
+    clock.advance(31 * 24 * 3600 * 1000)
+    assert manager.cleanup_expired() == 1
+    manager.delete  # exists
+    with pytest.raises(SessionkitError) as caught:
+        manager.delete(rotated.session.id)
+    assert caught.value.kind == "NotFound"
+
+
+def test_sqlite_file_persists_across_managers(tmp_path, clock):
+    path = tmp_path / "sessions.db"
+    first = SessionManager.open_sqlite(path, Config(), clock)
+    created = first.create(user_id="alice", client_kind="mobile", metadata={"k": 1})
+    first.put_state(created.session.id, {"draft": "hi"})
+    del first
+    gc.collect()
+    second = SessionManager.open_sqlite(str(path), Config(), clock)
+    session = second.validate(created.token)
+    assert session.metadata == {"k": 1}
+    assert second.get_state(session.id).data == {"draft": "hi"}
+
+
+def test_a_database_that_is_not_sqlite_is_a_storage_error(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(SessionkitError) as caught:
+        SessionManager.open_sqlite(path, Config())
+    assert caught.value.kind in ("Storage", "Corrupt")
+
+
+def test_threads_share_one_manager(tmp_path):
+    manager = SessionManager.open_sqlite(tmp_path / "t.db", Config())
+    tokens = [manager.create(user_id=f"u{i}", client_kind="web").token for i in range(8)]
+    errors = []
+
+    def work(token):
+        try:
+            for _ in range(50):
+                manager.validate(token)
+        except Exception as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_public_names():
+    for name in sessionkit.__all__:
+        assert hasattr(sessionkit, name), name
+    from sessionkit import Config, ManualClock, SessionManager, SessionkitError  # noqa: F401
