@@ -1,0 +1,202 @@
+// What Kotlin users rely on beyond the scenarios: the entry points' names and defaults,
+// exceptions that carry their kind and fields, listeners called back and unsubscribed when
+// closed, objects released by `use {}`, SQLite files that persist, threads and coroutines.
+package dev.sessionkit.tests
+
+import dev.sessionkit.Config
+import dev.sessionkit.Event
+import dev.sessionkit.EventListener
+import dev.sessionkit.ListOptions
+import dev.sessionkit.ManualClock
+import dev.sessionkit.NewSession
+import dev.sessionkit.SessionManager
+import dev.sessionkit.SessionkitException
+import dev.sessionkit.defaultConfig
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import java.nio.file.Files
+import java.util.concurrent.CopyOnWriteArrayList
+import kotlin.concurrent.thread
+
+object ApiTest {
+    private const val START = 1_700_000_000_000L
+
+    private class Recorder : EventListener {
+        val events = CopyOnWriteArrayList<Event>()
+        override fun onEvent(event: Event) {
+            events.add(event)
+        }
+    }
+
+    private fun withManager(body: (SessionManager, ManualClock) -> Unit) {
+        ManualClock(START).use { clock ->
+            SessionManager.openMemory(Config(), clock).use { manager -> body(manager, clock) }
+        }
+    }
+
+    fun run(suite: Suite) {
+        suite.test("Config() has the engine's defaults, every argument optional") {
+            checkEq(defaultConfig(), Config())
+            val c = Config(idleTimeoutMs = 60_000, maxSessionsPerUser = 2u, sessionLimitPolicy = "evict_oldest")
+            checkEq(2_592_000_000L, c.absoluteTimeoutMs, "absoluteTimeoutMs")
+            checkEq(2u, c.maxSessionsPerUser, "maxSessionsPerUser")
+            checkEq(null, Config().maxSessionsPerUser, "no limit by default")
+        }
+
+        suite.test("openMemory with defaults and camelCase records") {
+            SessionManager.openMemory().use { m ->
+                val created = m.create(NewSession(userId = "alice", clientKind = "web", device = "Pixel 8", metadata = """{"k":1}"""))
+                val s = m.validate(created.token)
+                checkEq("alice", s.userId)
+                checkEq("web", s.client.kind)
+                checkEq("Pixel 8", s.client.device)
+                checkEq(s.createdAt, s.lastActiveAt)
+                checkEq(mapOf("k" to 1L), Json.parse(s.metadata))
+                checkEq(created.session.id, created.token.substringBefore('.'))
+            }
+        }
+
+        suite.test("exceptions carry kind and fields") {
+            withManager { m, _ ->
+                val id = m.create(NewSession(userId = "alice", clientKind = "web")).session.id
+                m.putState(id, """{"v":1}""")
+                val conflict = assertThrows<SessionkitException> { m.putState(id, """{"v":2}""", 7uL) }
+                checkEq("Conflict", conflict.kind())
+                check(conflict is SessionkitException.Conflict && conflict.currentVersion == 1uL) { "$conflict" }
+                check(conflict.toString().contains("version conflict")) { conflict.toString() }
+                val bad = assertThrows<SessionkitException.InvalidInput> { m.get("not-an-id") }
+                checkEq("id", bad.field)
+                checkEq("InvalidToken", assertThrows<SessionkitException> { m.validate("garbage") }.kind())
+                checkEq("NotFound", assertThrows<SessionkitException> { m.get("AAAAAAAAAAAAAAAAAAAAAA") }.kind())
+                val json = assertThrows<SessionkitException.InvalidInput> { m.putState(id, "{not json") }
+                checkEq("data", json.field)
+            }
+            val config = assertThrows<SessionkitException.InvalidInput> { SessionManager.openMemory(Config(idleTimeoutMs = 0)) }
+            checkEq("idle_timeout_ms", config.field)
+        }
+
+        suite.test("listener is called back and unsubscribed by close()") {
+            withManager { m, _ ->
+                val recorder = Recorder()
+                val sub = m.subscribe(recorder)
+                val created = m.create(NewSession(userId = "alice", clientKind = "web"))
+                m.putState(created.session.id, """{"a":1}""")
+                check(sub.isActive())
+                sub.close()
+                m.revoke(created.session.id)
+                checkEq(
+                    listOf<Event>(Event.Created(created.session.id, "alice"), Event.StateChanged(created.session.id, 1uL)),
+                    recorder.events.toList(),
+                )
+            }
+        }
+
+        suite.test("use {} unsubscribes; unsubscribe() is idempotent") {
+            withManager { m, _ ->
+                val recorder = Recorder()
+                m.subscribe(recorder).use { m.create(NewSession(userId = "a", clientKind = "web")) }
+                val sub = m.subscribe(recorder)
+                sub.unsubscribe()
+                sub.unsubscribe()
+                check(!sub.isActive())
+                sub.close()
+                m.create(NewSession(userId = "b", clientKind = "web"))
+                checkEq(1, recorder.events.size, "events")
+            }
+        }
+
+        suite.test("a throwing listener does not fail the operation") {
+            withManager { m, _ ->
+                val recorder = Recorder()
+                val boom = object : EventListener {
+                    override fun onEvent(event: Event) = throw IllegalStateException("listener bug")
+                }
+                m.subscribe(boom).use {
+                    m.subscribe(recorder).use {
+                        val id = m.create(NewSession(userId = "alice", clientKind = "web")).session.id
+                        checkEq("alice", m.get(id).userId)
+                    }
+                }
+                checkEq(1, recorder.events.size, "events")
+            }
+        }
+
+        suite.test("closed objects are released and refuse further use") {
+            val clock = ManualClock(START)
+            val m = SessionManager.openMemory(Config(), clock)
+            m.close()
+            clock.close()
+            assertThrows<IllegalStateException> { m.countActive() }
+            assertThrows<IllegalStateException> { clock.advance(1) }
+        }
+
+        suite.test("listing, paging and sign out everywhere else") {
+            withManager { m, clock ->
+                val ids = (0 until 3).map {
+                    m.create(NewSession(userId = "alice", clientKind = "mobile")).session.id.also { clock.advance(1000) }
+                }
+                val page = m.listUserSessions("alice", ListOptions(limit = 2u))
+                checkEq(listOf(ids[2], ids[1]), page.items.map { it.id })
+                val rest = m.listUserSessions("alice", ListOptions(limit = 2u, cursor = page.nextCursor))
+                checkEq(listOf(ids[0]), rest.items.map { it.id })
+                checkEq(2uL, m.revokeUserSessions("alice", except = ids[0]))
+                checkEq(1uL, m.countUserSessions("alice", activeOnly = true))
+                checkEq(3uL, m.stats().byClientKind["mobile"])
+            }
+        }
+
+        suite.test("expiry with the manual clock") {
+            withManager { m, clock ->
+                val token = m.create(NewSession(userId = "alice", clientKind = "web")).token
+                clock.advance(31 * 60 * 1000)
+                checkEq("Expired", assertThrows<SessionkitException> { m.validate(token) }.kind())
+            }
+        }
+
+        suite.test("SQLite file persists across managers") {
+            val dir = Files.createTempDirectory("sessionkit-kotlin")
+            try {
+                val path = dir.resolve("sessions.db").toString()
+                val token = SessionManager.openSqlite(path).use { m ->
+                    val created = m.create(NewSession(userId = "alice", clientKind = "desktop"))
+                    m.putState(created.session.id, """{"draft":"hi"}""")
+                    created.token
+                }
+                SessionManager.openSqlite(path).use { m ->
+                    val s = m.validate(token)
+                    checkEq("""{"draft":"hi"}""", m.getState(s.id)?.data)
+                }
+            } finally {
+                dir.toFile().deleteRecursively()
+            }
+        }
+
+        suite.test("threads share one manager") {
+            SessionManager.openMemory().use { m ->
+                val tokens = (0 until 8).map { m.create(NewSession(userId = "u$it", clientKind = "web")).token }
+                val errors = CopyOnWriteArrayList<Throwable>()
+                tokens.map { token ->
+                    thread { try { repeat(50) { m.validate(token) } } catch (e: Throwable) { errors.add(e) } }
+                }.forEach { it.join() }
+                checkEq(emptyList<Throwable>(), errors.toList())
+            }
+        }
+
+        suite.test("blocking calls from coroutines on Dispatchers.IO") {
+            SessionManager.openMemory().use { m ->
+                val users = runBlocking {
+                    (0 until 4).map { i ->
+                        async(Dispatchers.IO) {
+                            val token = m.create(NewSession(userId = "u$i", clientKind = "web")).token
+                            withContext(Dispatchers.IO) { m.validate(token).userId }
+                        }
+                    }.awaitAll()
+                }
+                checkEq(listOf("u0", "u1", "u2", "u3"), users)
+            }
+        }
+    }
+}
