@@ -337,6 +337,14 @@ class Event:
             out[name] = getattr(self, name)
         return out
 
+    def __getitem__(self, key: str) -> Any:
+        """``event["type"]``, ``event["session_id"]``…: the fields of :meth:`to_dict`."""
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Like ``dict.get`` on :meth:`to_dict`."""
+        return self.to_dict().get(key, default)
+
     @staticmethod
     def _of(e: Any) -> "Event":
         for variant, name in _EVENT_VARIANTS:

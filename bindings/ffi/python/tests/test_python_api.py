@@ -165,6 +165,7 @@ def test_listener_is_called_back_and_unsubscribed(manager):
     assert [e.type for e in seen] == ["Created", "StateChanged", "Revoked"]
     assert seen[0] == Event(type="Created", session_id=created.session.id, user_id="alice")
     assert seen[1].to_dict() == {"type": "StateChanged", "session_id": created.session.id, "version": 1}
+    assert (seen[1]["type"], seen[1]["version"], seen[1].get("removed")) == ("StateChanged", 1, None)
     sub.close()
     assert not sub.active
     manager.create(user_id="bob", client_kind="web")
