@@ -145,7 +145,10 @@ enum Conformance {
 
     static func num(_ v: UInt64) -> JSON { v <= UInt64(Int64.max) ? .int(Int64(v)) : .double(Double(v)) }
 
-    static func opt(_ s: String?) -> JSON { s.map { .string($0) } ?? .null }
+    static func opt(_ s: String?) -> JSON {
+        guard let s = s else { return .null }
+        return .string(s)
+    }
 
     static func json(_ s: Session) throws -> JSON {
         let metadata = try JSON.parse(s.metadata)
@@ -374,8 +377,8 @@ enum Conformance {
         }
     }
 
-    /// Runs one scenario on the manager `open` returns; throws naming the failing step.
-    static func run(_ scenario: JSON, open: (Config, ManualClock) throws -> SessionManager) throws {
+    /// Runs one scenario on the manager `opener` returns; throws naming the failing step.
+    static func run(_ scenario: JSON, opener: (Config, ManualClock) throws -> SessionManager) throws {
         let name = scenario["name"]?.stringValue ?? "?"
         guard case .object(let configFields) = scenario["config"] ?? .object([:]) else {
             throw ScenarioError(description: "\(name): config must be an object")
@@ -384,7 +387,7 @@ enum Conformance {
         let openError = scenario["open_error"]
         let manager: SessionManager
         do {
-            manager = try open(try config(configFields), clock)
+            manager = try opener(try config(configFields), clock)
         } catch let e as SessionkitError {
             guard let openError = openError else { throw StepFailure(description: "\(name): open failed: \(json(e).text)") }
             var expected = openError

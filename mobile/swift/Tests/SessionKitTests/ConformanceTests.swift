@@ -5,7 +5,7 @@ import SessionKit
 import XCTest
 
 final class ConformanceTests: XCTestCase {
-    private func runAll(store: String, open: (URL, Config, ManualClock) throws -> SessionManager) throws {
+    private func runAll(store: String, opener: (URL, Config, ManualClock) throws -> SessionManager) throws {
         let files = try Conformance.scenarioFiles()
         XCTAssertFalse(files.isEmpty, "no scenario found in tests/conformance")
         var passed = 0
@@ -19,7 +19,7 @@ final class ConformanceTests: XCTestCase {
                     .appendingPathComponent("sessionkit-swift-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(at: dir) }
-                try Conformance.run(scenario) { config, clock in try open(dir, config, clock) }
+                try Conformance.run(scenario) { config, clock in try opener(dir, config, clock) }
                 passed += 1
             } catch {
                 failed += 1

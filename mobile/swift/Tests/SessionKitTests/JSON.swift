@@ -119,8 +119,10 @@ enum JSON: Equatable {
             self.chars = chars
         }
 
+        static let whitespace: Set<Unicode.Scalar> = [" ", "\t", "\n", "\r"]
+
         mutating func skipWhitespace() {
-            while pos < chars.count, [" ", "\t", "\n", "\r"].contains(chars[pos]) { pos += 1 }
+            while pos < chars.count, Reader.whitespace.contains(chars[pos]) { pos += 1 }
         }
 
         mutating func value() throws -> JSON {
@@ -199,8 +201,8 @@ enum JSON: Equatable {
                 case "\"": out.append("\"")
                 case "\\": out.append("\\")
                 case "/": out.append("/")
-                case "b": out.append(Unicode.Scalar(8))
-                case "f": out.append(Unicode.Scalar(12))
+                case "b": out.append(Unicode.Scalar(UInt8(8)))
+                case "f": out.append(Unicode.Scalar(UInt8(12)))
                 case "n": out.append("\n")
                 case "r": out.append("\r")
                 case "t": out.append("\t")
