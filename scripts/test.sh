@@ -43,4 +43,7 @@ scripts/test-web-store.sh
 step "npm package: build, Node conformance, API tests, types, tarball, size, demo page e2e"
 scripts/test-web.sh
 
+step "Native SDK: Python and Kotlin suites, Swift generation check"
+scripts/test-native.sh
+
 step "All checks passed"
