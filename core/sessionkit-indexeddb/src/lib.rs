@@ -33,7 +33,8 @@
 //! Records are compact objects with one-letter keys: `i` id, `u` user, `c`/`a`/`e`/`x` created,
 //! last active, expires and absolute expiry, `k` client kind, `v`/`d` client version and device,
 //! `p` IP, `g` user agent, `r` active, `m` metadata as JSON text, `h` token hash (32 bytes);
-//! state records are `{v: version, b: blob, t: updated_at}`. Absent optional fields are left
+//! state records are `{v: version, b: blob, t: updated_at}`, and a cleared state leaves
+//! `{v: version, t: cleared_at}` behind so versions never repeat. Absent optional fields are left
 //! out. Times are integer JavaScript numbers, exact within ±(2^53 − 1) ms (about ±285,000
 //! years); a time outside that range is refused with `Error::Storage` rather than rounded.
 //!

@@ -14,7 +14,8 @@
 //! | `m` | metadata | JSON text of an object |
 //! | `h` | token hash (SHA-256 of the secret) | `Uint8Array(32)` |
 //!
-//! A state record (key: the session id) is `{v: version, b: blob (Uint8Array), t: updated_at}`.
+//! A state record (key: the session id) is `{v: version, b: blob (Uint8Array), t: updated_at}`;
+//! a cleared state leaves `{v: version, t: cleared_at}` (no `b`), so versions never repeat.
 
 use js_sys::{ArrayBuffer, Object, Reflect, Uint8Array};
 use serde_json::{Map, Value};
@@ -167,16 +168,39 @@ pub(crate) fn state_to_js(state: &StateRecord) -> Result<JsValue> {
     Ok(object.into())
 }
 
-/// A state from its encoded form.
-pub(crate) fn state_from_js(value: &JsValue) -> Result<StateRecord> {
+/// What the `states` store holds for a session.
+pub(crate) enum StoredState {
+    /// A state.
+    Present(StateRecord),
+    /// The state was cleared at this version: the next write continues after it, so versions
+    /// never repeat within a session.
+    Cleared(u64),
+}
+
+/// The record left by clearing a state at `version`: `{v: version, t: cleared_at}`, no blob.
+pub(crate) fn cleared_state_to_js(version: u64, cleared_at: i64) -> Result<JsValue> {
+    let version = i64::try_from(version)
+        .map_err(|_| Error::storage(format!("state version {version} too large")))?;
+    let object = Object::new();
+    set(&object, "v", &number(version)?)?;
+    set(&object, "t", &number(cleared_at)?)?;
+    Ok(object.into())
+}
+
+/// A stored state record from its encoded form (with a blob: a state; without: cleared).
+pub(crate) fn stored_state_from_js(value: &JsValue) -> Result<StoredState> {
     let fields = Fields::of(value, "state")?;
     let version =
         u64::try_from(fields.int("v")?).map_err(|_| Error::corrupt("state: negative version"))?;
-    Ok(StateRecord {
+    let blob = fields.get("b")?;
+    if blob.is_undefined() {
+        return Ok(StoredState::Cleared(version));
+    }
+    Ok(StoredState::Present(StateRecord {
         version,
-        blob: bytes(&fields.get("b")?, "state blob")?,
+        blob: bytes(&blob, "state blob")?,
         updated_at: fields.int("t")?,
-    })
+    }))
 }
 
 fn set(object: &Object, key: &str, value: &JsValue) -> Result<()> {

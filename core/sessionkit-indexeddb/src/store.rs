@@ -22,8 +22,8 @@ use web_sys::{Event, IdbCursorDirection, IdbDatabase, IdbKeyRange, IdbObjectStor
 use crate::error::thrown;
 use crate::open::open_database;
 use crate::record::{
-    id_from_key, id_key, number, session_from_js, session_to_js, state_from_js, state_to_js,
-    SessionSummary,
+    cleared_state_to_js, id_from_key, id_key, number, session_from_js, session_to_js, state_to_js,
+    stored_state_from_js, SessionSummary, StoredState,
 };
 use crate::schema::{EXPIRY, SESSIONS, STATES, USER_ACTIVITY};
 use crate::transaction::{
@@ -145,11 +145,19 @@ async fn get_session_in(
         .transpose()
 }
 
-async fn get_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Option<StateRecord>> {
+async fn stored_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Option<StoredState>> {
     get(states, &id_key(id))
         .await?
-        .map(|value| state_from_js(&value))
+        .map(|value| stored_state_from_js(&value))
         .transpose()
+}
+
+/// The state of a session; a cleared one is none.
+async fn get_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Option<StateRecord>> {
+    Ok(match stored_state_in(states, id).await? {
+        Some(StoredState::Present(state)) => Some(state),
+        Some(StoredState::Cleared(_)) | None => None,
+    })
 }
 
 fn is_live(record: &SessionRecord, now: i64) -> bool {
@@ -514,13 +522,17 @@ impl Store for IndexedDbStore {
                 Ok(_) => {}
             }
             let states = tx.store(STATES)?;
-            let current = get_state_in(&states, id).await?.map_or(0, |s| s.version);
+            let (current, last) = match stored_state_in(&states, id).await? {
+                Some(StoredState::Present(state)) => (state.version, state.version),
+                Some(StoredState::Cleared(version)) => (0, version),
+                None => (0, 0),
+            };
             if expected_version.is_some_and(|v| v != current) {
                 return Ok(StatePut::Conflict(current));
             }
             // Versions are stored as JavaScript numbers: exhausted at 2^53 − 1 here (the memory
             // and SQLite stores go on to i64::MAX), with the same error.
-            let Some(version) = current.checked_add(1).filter(|v| *v <= MAX_VERSION) else {
+            let Some(version) = last.checked_add(1).filter(|v| *v <= MAX_VERSION) else {
                 return Err(Error::invalid_input(
                     "state.version",
                     "the version counter is exhausted",
@@ -545,7 +557,11 @@ impl Store for IndexedDbStore {
             if let Err(outcome) = writable(found) {
                 return Ok(outcome);
             }
-            delete(&tx.store(STATES)?, &id_key(id)).await?;
+            let states = tx.store(STATES)?;
+            if let Some(StoredState::Present(state)) = stored_state_in(&states, id).await? {
+                let cleared = cleared_state_to_js(state.version, state.updated_at)?;
+                put(&states, &cleared, Some(&id_key(id))).await?;
+            }
             Ok(WriteOutcome::Applied)
         }
         .await;

@@ -12,7 +12,10 @@ use sessionkit::Error;
 use crate::error::StoreResult;
 
 /// The upgrade steps, in order: `MIGRATIONS[n - 1]` takes a database from version `n - 1` to `n`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/001_initial.sql"),
+    include_str!("../migrations/002_state_version_survives_clear.sql"),
+];
 
 /// The newest schema version this build writes (and the only one it reads).
 // The list is a handful of entries, so the cast cannot truncate.

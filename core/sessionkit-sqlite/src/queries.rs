@@ -152,8 +152,10 @@ pub(crate) const SCAN_SESSIONS: &str = concat!(
 pub(crate) const GET_STATE: &str = "SELECT active, version, blob, updated_at FROM sessions \
      LEFT JOIN session_state ON session_id = id WHERE id = ?1";
 
-/// The stored state version. ?1 session id.
-pub(crate) const STATE_VERSION: &str = "SELECT version FROM session_state WHERE session_id = ?1";
+/// The stored state version (NULL when there is no state) and the version of the last cleared
+/// state (0 if none) of an existing session. ?1 session id.
+pub(crate) const STATE_VERSION: &str = "SELECT version, cleared_state_version FROM sessions \
+     LEFT JOIN session_state ON session_id = id WHERE id = ?1";
 
 /// Writes a state (after its version was checked in the same transaction).
 /// ?1 session id, ?2 version, ?3 blob, ?4 updated_at.
@@ -166,8 +168,17 @@ pub(crate) const UPSERT_STATE: &str =
 pub(crate) const INSERT_STATE: &str =
     "INSERT INTO session_state (session_id, version, blob, updated_at) VALUES (?1, ?2, ?3, ?4)";
 
-/// Removes a state. ?1 session id.
-pub(crate) const DELETE_STATE: &str = "DELETE FROM session_state WHERE session_id = ?1";
+/// Removes a state, returning its version. ?1 session id.
+pub(crate) const DELETE_STATE: &str =
+    "DELETE FROM session_state WHERE session_id = ?1 RETURNING version";
+
+/// Remembers the version of a cleared state. ?1 session id, ?2 version.
+pub(crate) const SET_CLEARED_STATE_VERSION: &str =
+    "UPDATE sessions SET cleared_state_version = ?2 WHERE id = ?1";
+
+/// Carries the cleared-state version over to a rotated session. ?1 old id, ?2 new id.
+pub(crate) const MOVE_CLEARED_STATE_VERSION: &str = "UPDATE sessions SET cleared_state_version = \
+     (SELECT cleared_state_version FROM sessions WHERE id = ?1) WHERE id = ?2";
 
 /// Moves a state to another (just inserted) session. ?1 old id, ?2 new id.
 pub(crate) const MOVE_STATE: &str =

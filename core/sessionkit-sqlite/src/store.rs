@@ -279,6 +279,8 @@ impl Store for SqliteStore {
             rows::insert_session(tx, new)?;
             tx.prepare_cached(queries::MOVE_STATE)?
                 .execute([old.as_bytes(), new.session.id.as_bytes()])?;
+            tx.prepare_cached(queries::MOVE_CLEARED_STATE_VERSION)?
+                .execute([old.as_bytes(), new.session.id.as_bytes()])?;
             tx.prepare_cached(queries::DELETE_SESSION)?
                 .execute([old.as_bytes()])?;
             Ok(WriteOutcome::Applied)
@@ -447,18 +449,23 @@ impl Store for SqliteStore {
                 Err(_) => return Ok(StatePut::Inactive),
                 Ok(()) => {}
             }
-            let current = match tx
+            // `writable` just found the session, so the row is there.
+            let (stored, cleared) = tx
                 .prepare_cached(queries::STATE_VERSION)?
-                .query_row([id.as_bytes()], |row| row.get::<_, i64>(0))
-                .optional()?
-            {
-                Some(version) => rows::version_from_sql(version)?,
-                None => 0,
+                .query_row([id.as_bytes()], |row| {
+                    Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, i64>(1)?))
+                })?;
+            let (current, last) = match stored {
+                Some(version) => {
+                    let version = rows::version_from_sql(version)?;
+                    (version, version)
+                }
+                None => (0, rows::version_from_sql(cleared)?),
             };
             if expected_version.is_some_and(|v| v != current) {
                 return Ok(StatePut::Conflict(current));
             }
-            let version = current
+            let version = last
                 .checked_add(1)
                 .ok_or_else(|| Error::storage("state version overflow"))?;
             tx.prepare_cached(queries::UPSERT_STATE)?.execute(params![
@@ -476,8 +483,14 @@ impl Store for SqliteStore {
             if let Err(outcome) = writable(tx, id)? {
                 return Ok(outcome);
             }
-            tx.prepare_cached(queries::DELETE_STATE)?
-                .execute([id.as_bytes()])?;
+            let cleared = tx
+                .prepare_cached(queries::DELETE_STATE)?
+                .query_row([id.as_bytes()], |row| row.get::<_, i64>(0))
+                .optional()?;
+            if let Some(version) = cleared {
+                tx.prepare_cached(queries::SET_CLEARED_STATE_VERSION)?
+                    .execute(params![id.as_bytes(), version])?;
+            }
             Ok(WriteOutcome::Applied)
         })
     }

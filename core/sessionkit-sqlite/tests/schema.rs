@@ -27,9 +27,9 @@ fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
 #[test]
 fn a_fresh_database_has_the_latest_schema() {
     let (_dir, path, store) = common::temp_store();
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(SCHEMA_VERSION, 2);
     let conn = Connection::open(&path).unwrap();
-    assert_eq!(user_version(&conn), 1);
+    assert_eq!(user_version(&conn), SCHEMA_VERSION);
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |row| row.get(0))
         .unwrap();
@@ -179,7 +179,10 @@ fn an_empty_file_becomes_a_fresh_database() {
     let path = dir.path().join("empty.db");
     std::fs::write(&path, b"").unwrap();
     drop(SqliteStore::open(&path).unwrap());
-    assert_eq!(user_version(&Connection::open(&path).unwrap()), 1);
+    assert_eq!(
+        user_version(&Connection::open(&path).unwrap()),
+        SCHEMA_VERSION
+    );
 }
 
 #[test]
@@ -192,7 +195,7 @@ fn upgrading_keeps_unrelated_tables_and_matches_a_fresh_schema() {
         .unwrap();
     drop(SqliteStore::open(&path).unwrap());
     let conn = Connection::open(&path).unwrap();
-    assert_eq!(user_version(&conn), 1);
+    assert_eq!(user_version(&conn), SCHEMA_VERSION);
     let body: String = conn
         .query_row("SELECT body FROM notes", [], |row| row.get(0))
         .unwrap();

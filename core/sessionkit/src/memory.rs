@@ -25,6 +25,9 @@ struct Inner {
     /// (expires_at, id), oldest first.
     by_expiry: BTreeSet<(i64, SessionId)>,
     states: HashMap<SessionId, StateRecord>,
+    /// The version a cleared state had: the next write continues after it, so a version is
+    /// never reused within a session.
+    cleared: HashMap<SessionId, u64>,
 }
 
 impl MemoryStore {
@@ -70,6 +73,7 @@ impl Inner {
         let record = self.sessions.remove(id)?;
         self.unindex(&record);
         self.states.remove(id);
+        self.cleared.remove(id);
         Some(record)
     }
 
@@ -193,10 +197,14 @@ impl Store for MemoryStore {
             return Ok(WriteOutcome::Stale);
         }
         let state = inner.states.remove(old);
+        let cleared = inner.cleared.remove(old);
         inner.remove(old);
         inner.insert(new.clone());
         if let Some(state) = state {
             inner.states.insert(new.session.id, state);
+        }
+        if let Some(cleared) = cleared {
+            inner.cleared.insert(new.session.id, cleared);
         }
         Ok(WriteOutcome::Applied)
     }
@@ -333,12 +341,17 @@ impl Store for MemoryStore {
         if expected_version.is_some_and(|v| v != current) {
             return Ok(StatePut::Conflict(current));
         }
-        let Some(version) = current.checked_add(1).filter(|v| i64::try_from(*v).is_ok()) else {
+        let last = match inner.states.get(id) {
+            Some(_) => current,
+            None => inner.cleared.get(id).copied().unwrap_or(0),
+        };
+        let Some(version) = last.checked_add(1).filter(|v| i64::try_from(*v).is_ok()) else {
             return Err(Error::invalid_input(
                 "state.version",
                 "the version counter is exhausted",
             ));
         };
+        inner.cleared.remove(id);
         inner.states.insert(
             *id,
             StateRecord {
@@ -355,7 +368,9 @@ impl Store for MemoryStore {
         if let Err(outcome) = inner.writable(id) {
             return Ok(outcome);
         }
-        inner.states.remove(id);
+        if let Some(state) = inner.states.remove(id) {
+            inner.cleared.insert(*id, state.version);
+        }
         Ok(WriteOutcome::Applied)
     }
 

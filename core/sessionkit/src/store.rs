@@ -110,7 +110,7 @@ pub enum StateLookup {
 /// What `put_state` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatePut {
-    /// Written with this new version (the previous version + 1, or 1).
+    /// Written with this new version (the last version written + 1, or 1).
     Written(u64),
     /// The expected version did not match this current one (0 = no state); nothing written.
     Conflict(u64),
@@ -214,7 +214,10 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup>;
 
     /// Writes the state of an active session: compare-and-swap when `expected_version` is given
-    /// (0 = "no state yet"), unconditional otherwise. The new version is the stored one + 1.
+    /// (0 = "no state yet"), unconditional otherwise. The new version is one more than the last
+    /// version written for this session, even when that state has been cleared since: versions
+    /// never repeat within a session (and move with it on rotation), so a client holding an old
+    /// version can never match a newer state.
     async fn put_state(
         &self,
         id: &SessionId,
@@ -223,7 +226,7 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
         updated_at: i64,
     ) -> Result<StatePut>;
 
-    /// Removes the state of an active session.
+    /// Removes the state of an active session, remembering its version (see `put_state`).
     async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome>;
 
     /// Every session in id order, `limit` at a time after `after` (for export).
