@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::{Error, Result};
+use crate::{validation, Error, Result};
 
 /// The largest serialized metadata accepted (64 KiB): metadata rides along with every session
 /// read, so it stays small; larger client data belongs in state.
@@ -33,8 +33,16 @@ pub(crate) fn merge(target: &Map<String, Value>, patch: &Value) -> Result<Map<St
     object("patch", merged)
 }
 
-/// Serializes metadata, refusing it above [`MAX_METADATA_BYTES`].
+/// Serializes metadata, refusing it above [`MAX_METADATA_BYTES`] or nested deeper than JSON
+/// can be read back (the object itself is the first level).
 pub(crate) fn to_text(metadata: &Map<String, Value>) -> Result<String> {
+    let depth = validation::MAX_JSON_DEPTH - 1;
+    if !metadata
+        .values()
+        .all(|v| validation::json_depth_within(v, depth))
+    {
+        return Err(validation::too_deep("metadata"));
+    }
     let text = serde_json::to_string(metadata)
         .map_err(|e| Error::invalid_input("metadata", e.to_string()))?;
     if text.len() > MAX_METADATA_BYTES {

@@ -78,8 +78,12 @@ impl StateCodec {
         }
     }
 
-    /// Serializes and encodes `data`. Over the size limit: `LimitExceeded { what: "state_max_bytes" }`.
+    /// Serializes and encodes `data`. Over the size limit: `LimitExceeded { what: "state_max_bytes" }`;
+    /// nested deeper than JSON can be read back (127 arrays and objects): `InvalidInput { field: "data" }`.
     pub fn encode(&self, data: &Value) -> Result<EncodedState> {
+        if !crate::validation::json_depth_within(data, crate::validation::MAX_JSON_DEPTH) {
+            return Err(crate::validation::too_deep("data"));
+        }
         let json =
             serde_json::to_vec(data).map_err(|e| Error::invalid_input("data", e.to_string()))?;
         self.encode_json(&json)

@@ -66,6 +66,33 @@ pub(crate) fn new_session(new: &NewSession) -> Result<()> {
     Ok(())
 }
 
+/// The deepest nesting of arrays and objects that reading JSON back accepts (serde_json's
+/// recursion limit). A deeper value could be written but never read again, so it is refused.
+pub(crate) const MAX_JSON_DEPTH: usize = 127;
+
+/// Whether `value` nests at most `remaining` arrays and objects. Recurses at most
+/// `remaining + 1` frames deep, whatever the value.
+pub(crate) fn json_depth_within(value: &serde_json::Value, remaining: usize) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            remaining > 0 && items.iter().all(|v| json_depth_within(v, remaining - 1))
+        }
+        Value::Object(map) => {
+            remaining > 0 && map.values().all(|v| json_depth_within(v, remaining - 1))
+        }
+        _ => true,
+    }
+}
+
+/// `InvalidInput { field }` for JSON nested deeper than [`MAX_JSON_DEPTH`].
+pub(crate) fn too_deep(field: &str) -> Error {
+    Error::invalid_input(
+        field,
+        format!("nested deeper than {MAX_JSON_DEPTH} arrays and objects"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
