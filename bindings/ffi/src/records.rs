@@ -70,7 +70,11 @@ pub struct NewSession {
 }
 
 /// The result of `create` and `rotate`: the session and its bearer token, returned only here.
+///
+/// `Debug` and `Display` are exported, so the generated Kotlin `toString()`, Swift
+/// `description`/`debugDescription` and Python `repr()` show the session but never the token.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Created {
     /// The new session.
     pub session: Session,
@@ -84,6 +88,16 @@ impl std::fmt::Debug for Created {
             .field("session", &self.session)
             .field("token", &"<redacted>")
             .finish()
+    }
+}
+
+impl std::fmt::Display for Created {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Created(session_id={}, user_id={}, token=<redacted>)",
+            self.session.id, self.session.user_id
+        )
     }
 }
 

@@ -75,8 +75,24 @@ def test_records_carry_spec_field_names(manager, clock):
 
 def test_token_is_not_in_repr(manager):
     created = manager.create(user_id="alice", client_kind="web")
-    assert created.token not in repr(created)
+    secret = created.token.split(".")[1]
+    for text in (repr(created), str(created), f"{created!r}", repr([created])):
+        assert secret not in text
     assert created.token.split(".")[0] == created.session.id
+
+
+def test_token_is_not_in_the_native_records_repr(manager):
+    from sessionkit._native import sessionkit as ffi  # the generated module under the layer
+
+    created = manager._native.create(
+        ffi.NewSession(
+            user_id="alice", client_kind="web", client_version=None, device=None,
+            ip=None, user_agent=None, metadata=None,
+        )
+    )
+    secret = created.token.split(".")[1]
+    assert secret not in repr(created) and secret not in str(created)
+    assert "<redacted>" in str(created)
 
 
 def test_json_values_are_native(manager):

@@ -2047,8 +2047,11 @@ public func FfiConverterTypeConfig_lower(_ value: Config) -> RustBuffer {
 
 /**
  * The result of `create` and `rotate`: the session and its bearer token, returned only here.
+ *
+ * `Debug` and `Display` are exported, so the generated Kotlin `toString()`, Swift
+ * `description`/`debugDescription` and Python `repr()` show the session but never the token.
  */
-public struct Created: Equatable, Hashable {
+public struct Created: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * The new session.
      */
@@ -2074,6 +2077,28 @@ public struct Created: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_created_uniffi_trait_debug(
+            FfiConverterTypeCreated_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_created_uniffi_trait_display(
+            FfiConverterTypeCreated_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)

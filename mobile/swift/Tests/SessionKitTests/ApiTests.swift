@@ -35,6 +35,16 @@ final class ApiTests: XCTestCase {
         }
     }
 
+    func testDescriptionsOfCreatedNeverShowTheToken() throws {
+        let manager = try SessionManager.openMemory(config: Config(), clock: nil)
+        let created = try manager.createSession(user: "alice")
+        let secret = String(created.token.split(separator: ".").last ?? "")
+        for text in [String(describing: created), String(reflecting: created), "\(created)"] {
+            XCTAssertFalse(text.contains(secret), text)
+            XCTAssertTrue(text.contains("<redacted>"), text)
+        }
+    }
+
     func testListenerIsCalledBackUntilUnsubscribed() throws {
         let manager = try SessionManager.openMemory(config: Config(), clock: ManualClock(startMs: start))
         let recorder = EventRecorder()

@@ -59,6 +59,19 @@ object ApiTest {
             }
         }
 
+        suite.test("toString of Created never shows the token") {
+            SessionManager.openMemory().use { m ->
+                val created = m.create(NewSession(userId = "alice", clientKind = "web"))
+                val secret = created.token.substringAfter('.')
+                for (text in listOf(created.toString(), "$created", listOf(created).toString())) {
+                    check(!text.contains(secret) && !text.contains(created.token)) { "token in: $text" }
+                    check(text.contains("<redacted>") && text.contains(created.session.id)) { text }
+                }
+                val rotated = m.rotate(created.session.id)
+                check(!rotated.toString().contains(rotated.token.substringAfter('.'))) { rotated.toString() }
+            }
+        }
+
         suite.test("exceptions carry kind and fields") {
             withManager { m, _ ->
                 val id = m.create(NewSession(userId = "alice", clientKind = "web")).session.id
