@@ -61,25 +61,29 @@ pub struct GlobalArgs {
 
 /// Configuration overrides; unset ones keep the engine's defaults.
 ///
+/// Numeric options accept a leading `-` as part of their value, so `--limit -1` is refused as a
+/// bad value of `--limit` (or, for a timeout, by the engine naming the field) rather than as an
+/// unknown flag.
+///
 /// They apply to the operation being run (a `create` computes expiry with them, a `validate`
 /// slides it with them); the database does not remember them.
 #[derive(Debug, Default, Clone, Args)]
 #[command(next_help_heading = "Configuration (defaults are the engine's)")]
 pub struct ConfigArgs {
     /// A session unused this long expires [default: 1800000 = 30 min].
-    #[arg(long, global = true, value_name = "MS")]
+    #[arg(long, global = true, value_name = "MS", allow_negative_numbers = true)]
     pub idle_timeout_ms: Option<i64>,
 
     /// A session expires this long after creation, however active [default: 30 days].
-    #[arg(long, global = true, value_name = "MS")]
+    #[arg(long, global = true, value_name = "MS", allow_negative_numbers = true)]
     pub absolute_timeout_ms: Option<i64>,
 
     /// `validate` writes the slid expiry at most this often [default: 60000].
-    #[arg(long, global = true, value_name = "MS")]
+    #[arg(long, global = true, value_name = "MS", allow_negative_numbers = true)]
     pub touch_interval_ms: Option<i64>,
 
     /// Live sessions allowed per user [default: no limit].
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
     pub max_sessions_per_user: Option<u32>,
 
     /// What `create` does at the limit: reject or evict_oldest [default: reject].
@@ -87,11 +91,21 @@ pub struct ConfigArgs {
     pub session_limit_policy: Option<String>,
 
     /// State larger than this many bytes is stored compressed [default: 10240].
-    #[arg(long, global = true, value_name = "BYTES")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "BYTES",
+        allow_negative_numbers = true
+    )]
     pub state_compression_threshold: Option<u64>,
 
     /// State larger than this many bytes is refused [default: 5242880].
-    #[arg(long, global = true, value_name = "BYTES")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "BYTES",
+        allow_negative_numbers = true
+    )]
     pub state_max_bytes: Option<u64>,
 }
 
@@ -263,7 +277,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub active_only: bool,
     /// Page size, 1 to 1000.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
     pub limit: u32,
     /// The cursor printed with the previous page.
     #[arg(long, allow_hyphen_values = true)]
@@ -296,7 +310,7 @@ pub enum StateCommand {
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
         /// Write only if the stored version is this one (0 = no state yet).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
         expected_version: Option<u64>,
     },
     /// Apply a JSON Merge Patch (RFC 7396) to a session's state.
@@ -308,7 +322,7 @@ pub enum StateCommand {
         #[arg(long, value_name = "JSON")]
         patch: String,
         /// Write only if the stored version is this one.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
         expected_version: Option<u64>,
     },
     /// Remove a session's state.

@@ -49,9 +49,18 @@ fn usage_error(e: &clap::Error, wants_json: bool) -> ExitCode {
     use clap::error::ErrorKind;
     let is_info = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
     if wants_json && !is_info {
+        // Clap's message is its first paragraph, which may span lines ("the following required
+        // arguments were not provided:" and then the arguments); usage and tips follow a blank
+        // line.
         let rendered = e.render().to_string();
-        let first = rendered.lines().next().unwrap_or_default();
-        let message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+        let paragraph = rendered.split("\n\n").next().unwrap_or_default();
+        let joined = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let message = joined.strip_prefix("error: ").unwrap_or(&joined).to_owned();
         Printer::new(true).error(&CliError::Usage(message));
     } else {
         // Clap's own rendering: `error: …`, the usage line and a hint, on stderr.
