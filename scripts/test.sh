@@ -46,4 +46,6 @@ scripts/test-web.sh
 step "Native SDK: Python and Kotlin suites, Swift generation check"
 scripts/test-native.sh
 
+scripts/bench-web-quick.sh
+
 step "All checks passed"

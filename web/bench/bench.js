@@ -310,7 +310,7 @@ export async function runBench({ rounds = 9, creates = 100, reads = 300, session
   db.close();
   return {
     cases,
-    params: { rounds, creates, reads, sessions: ours.ids.length, state_bytes: stateBytes },
+    params: { rounds, creates, reads, sessions_created: ours.ids.length, sessions_with_state: withState, state_bytes: stateBytes },
     lines,
   };
 }
