@@ -10,7 +10,9 @@ use crate::store::{SessionRecord, StateRecord};
 use crate::{metadata, validation, Error, Result, Session, StateCodec, TokenHash};
 
 /// One exported session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` leaves the token hash out (`token_hash: "<redacted>"`), like [`TokenHash`]'s own.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportRecord {
     /// The session as stored.
@@ -31,6 +33,16 @@ pub struct ExportedState {
     pub blob: String,
     /// When it was written.
     pub updated_at: i64,
+}
+
+impl std::fmt::Debug for ExportRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportRecord")
+            .field("session", &self.session)
+            .field("token_hash", &"<redacted>")
+            .field("state", &self.state)
+            .finish()
+    }
 }
 
 impl ExportRecord {
