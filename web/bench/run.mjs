@@ -38,7 +38,7 @@ for (let i = 0; i < argv.length; i += 1) {
 
 const params = quick
   ? { rounds: 3, creates: 10, reads: 20, sessions: 20 }
-  : { rounds: 9, creates: 100, reads: 300, sessions: 300 };
+  : { rounds: 15, creates: 60, reads: 150, sessions: 300 };
 
 const browserVersion = (() => {
   try {
