@@ -57,3 +57,12 @@ install_wasm_tools() {
   fi
   cargo_install_at wasm-pack "$WASM_PACK_VERSION" wasm-pack
 }
+
+CARGO_FUZZ_VERSION=0.13.1
+
+# The nightly toolchain (libFuzzer needs its sanitizer flags) and cargo-fuzz at the pinned
+# version, for scripts/fuzz.sh: each only when missing.
+install_cargo_fuzz() {
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  cargo_install_at cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz
+}

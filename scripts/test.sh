@@ -48,4 +48,7 @@ scripts/test-native.sh
 
 scripts/bench-web-quick.sh
 
+step "Fuzzing: every cargo-fuzz target for 20 s (scripts/fuzz.sh --quick; installs cargo-fuzz if missing)"
+scripts/fuzz.sh --quick
+
 step "All checks passed"
