@@ -51,4 +51,7 @@ scripts/bench-web-quick.sh
 step "Fuzzing: every cargo-fuzz target for 20 s (scripts/fuzz.sh --quick; installs cargo-fuzz if missing)"
 scripts/fuzz.sh --quick
 
+step "Benchmarks, quick mode (tiny sizes: proves the suite runs, asserts no time)"
+scripts/bench.sh --quick
+
 step "All checks passed"

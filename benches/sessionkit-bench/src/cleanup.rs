@@ -60,6 +60,7 @@ pub fn child_cleanup(args: &[String]) {
                 .expect("store <batch>"),
         ),
         Some("bare") => Mode::Bare,
+        Some("sql") => return child_sql(db, args),
         other => panic!("unknown cleanup mode {other:?}"),
     };
     let (total, batches, deleted) = match mode {
@@ -117,6 +118,43 @@ pub fn child_cleanup(args: &[String]) {
             "transactions": batches.len(),
             "deleted": deleted,
             "rss_kib": peak_rss_kib(),
+        })
+    );
+}
+
+/// Experiment: `cleanup-child <db> sql <batch> <pragmas> <statement>`: the statement (with ?1 =
+/// now, ?2 = batch) in `BEGIN IMMEDIATE … COMMIT` transactions on a bare connection with extra
+/// pragmas (`;`-separated), until a short batch.
+fn child_sql(db: &Path, args: &[String]) {
+    let batch: i64 = args[2].parse().expect("batch");
+    let conn = fixture::bare(db);
+    if !args[3].is_empty() {
+        conn.execute_batch(&args[3]).expect("pragmas");
+    }
+    let mut stmt = conn.prepare(&args[4]).expect("statement");
+    let mut batches = Vec::new();
+    let mut deleted = 0u64;
+    let start = Instant::now();
+    loop {
+        let t = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        let n = stmt
+            .execute(rusqlite::params![AFTER_ALL_EXPIRED, batch])
+            .expect("delete");
+        conn.execute_batch("COMMIT").expect("commit");
+        batches.push(t.elapsed().as_nanos());
+        deleted += n as u64;
+        if (n as i64) < batch {
+            break;
+        }
+    }
+    let total = start.elapsed().as_nanos();
+    let longest = batches.iter().copied().max().unwrap_or(0);
+    println!(
+        "{}",
+        serde_json::json!({
+            "total_ns": total as f64, "longest_ns": longest as f64,
+            "transactions": batches.len(), "deleted": deleted, "rss_kib": peak_rss_kib(),
         })
     );
 }
