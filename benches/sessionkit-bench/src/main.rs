@@ -7,6 +7,7 @@
 //!                      [--peer-bin PATH] [--browser-json PATH] [--fixtures DIR] [--work DIR]
 //!                      [--corpus DIR] [--notes FILE] [--command TEXT]
 //! sessionkit-bench cleanup-child <db> manager|store <batch>|bare     (used by run)
+//! sessionkit-bench cleanup-child <db> sql <batch> <pragmas> <delete>  (experiments)
 //! sessionkit-bench page-child <db> <users>                          (used by run)
 //! ```
 //!
@@ -77,8 +78,8 @@ impl Params {
             write_batch: 300,
             sample: 8_192,
             list_depth: 10_000,
-            cleanup_reps: 2,
-            cleanup_batches: vec![100, 500, 1_000, 2_000, 5_000, 10_000],
+            cleanup_reps: 1,
+            cleanup_batches: vec![500, 2_000, 10_000],
             codec_scale: 5,
             peer_n: 10_000,
             peer_rounds: 7,
@@ -207,21 +208,22 @@ fn run(o: Options) {
         .expect("a fixture with a heavy enough user")
         .clone();
 
+    // The document is rewritten after every case, so an interrupted run keeps what it measured.
+    let save = |report: &Report| write_document(&o, report, started.elapsed().as_secs_f64());
     if wants("validate") {
         eprintln!("validate");
         ops::validate(p, &mut report, &fixtures);
+        save(&report);
     }
     if wants("create") {
         eprintln!("create");
         ops::create(p, &mut report, &fixtures[0]);
+        save(&report);
     }
     if wants("list") {
         eprintln!("list");
         ops::list(p, &mut report, &list_fixture);
-    }
-    if wants("cleanup") {
-        eprintln!("cleanup");
-        cleanup::cleanup(p, &mut report, &largest);
+        save(&report);
     }
     if wants("codec") {
         eprintln!("codec");
@@ -231,20 +233,22 @@ fn run(o: Options) {
             p.corpus.display()
         );
         codec::codec(p, &mut report);
+        save(&report);
     }
     if wants("peer") {
         eprintln!("peer");
         peer::peer(p, &mut report, o.peer_bin.as_deref());
+        save(&report);
     }
     if wants("browser") {
         peer::browser(&mut report, &o.browser_json);
+        save(&report);
     }
-
-    let doc = document(&o, &report, started.elapsed().as_secs_f64());
-    if let Some(parent) = o.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).expect("create the output directory");
+    if wants("cleanup") {
+        eprintln!("cleanup");
+        cleanup::cleanup(p, &mut report, &largest);
     }
-    std::fs::write(&o.out, doc).expect("write the report");
+    save(&report);
     let json_path = p.work_dir.join("checks.json");
     std::fs::write(
         &json_path,
@@ -257,6 +261,13 @@ fn run(o: Options) {
         json_path.display(),
         started.elapsed().as_secs_f64()
     );
+}
+
+fn write_document(o: &Options, report: &Report, seconds: f64) {
+    if let Some(parent) = o.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).expect("create the output directory");
+    }
+    std::fs::write(&o.out, document(o, report, seconds)).expect("write the report");
 }
 
 fn command_output(program: &str, args: &[&str]) -> String {
