@@ -26,16 +26,30 @@ pub(crate) fn session_id(bytes: &[u8]) -> StoreResult<SessionId> {
     Ok(SessionId::from_slice(bytes)?)
 }
 
-/// Decodes the session in the first [`SESSION_COLUMN_COUNT`] columns of `row`.
+/// Borrows column `index` as a blob (no copy), any other type being `Corrupt`.
+fn blob_column<'r>(row: &'r Row<'_>, index: usize, name: &str) -> StoreResult<&'r [u8]> {
+    row.get_ref(index)
+        .and_then(|value| value.as_blob().map_err(Into::into))
+        .map_err(|e| Error::corrupt(format!("stored column {name}: {e}")).into())
+}
+
+/// Borrows column `index` as text (no copy), any other type or invalid UTF-8 being `Corrupt`.
+fn text_column<'r>(row: &'r Row<'_>, index: usize, name: &str) -> StoreResult<&'r str> {
+    row.get_ref(index)
+        .and_then(|value| value.as_str().map_err(Into::into))
+        .map_err(|e| Error::corrupt(format!("stored column {name}: {e}")).into())
+}
+
+/// Decodes the session in the first [`SESSION_COLUMN_COUNT`] columns of `row`. Columns that
+/// are only inspected (id, hash, kind, metadata text) are borrowed rather than copied.
 pub(crate) fn session_from_row(row: &Row<'_>) -> StoreResult<SessionRecord> {
-    let id = session_id(&column::<Vec<u8>>(row, 0, "id")?)?;
-    let token_hash = TokenHash::from_slice(&column::<Vec<u8>>(row, 1, "token_hash")?)?;
-    let kind_name: String = column(row, 7, "client_kind")?;
-    let kind = ClientKind::parse(&kind_name)
+    let id = session_id(blob_column(row, 0, "id")?)?;
+    let token_hash = TokenHash::from_slice(blob_column(row, 1, "token_hash")?)?;
+    let kind_name = text_column(row, 7, "client_kind")?;
+    let kind = ClientKind::parse(kind_name)
         .map_err(|_| Error::corrupt(format!("stored client_kind {kind_name:?}")))?;
     let active: i64 = column(row, 12, "active")?;
-    let metadata_text: String = column(row, 13, "metadata")?;
-    let metadata: Map<String, Value> = serde_json::from_str(&metadata_text)
+    let metadata: Map<String, Value> = serde_json::from_str(text_column(row, 13, "metadata")?)
         .map_err(|e| Error::corrupt(format!("stored metadata is not a JSON object: {e}")))?;
     let session = Session {
         id,
