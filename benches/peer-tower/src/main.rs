@@ -49,16 +49,29 @@ fn parse_args() -> Result<Params, String> {
         }
     }
     Ok(if quick {
-        Params { n: 200, rounds: 3, batch: 50, out }
+        Params {
+            n: 200,
+            rounds: 3,
+            batch: 50,
+            out,
+        }
     } else {
-        Params { n: 10_000, rounds: 7, batch: 1_000, out }
+        Params {
+            n: 10_000,
+            rounds: 7,
+            batch: 1_000,
+            out,
+        }
     })
 }
 
 /// A record as an app would store it: one key holding a 200-byte string, one day to live.
 fn record(payload: &str) -> Record {
     let mut data = HashMap::new();
-    data.insert("payload".to_owned(), serde_json::Value::String(payload.to_owned()));
+    data.insert(
+        "payload".to_owned(),
+        serde_json::Value::String(payload.to_owned()),
+    );
     Record {
         id: Id::default(),
         data,

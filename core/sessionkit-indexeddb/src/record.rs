@@ -121,6 +121,11 @@ pub(crate) fn session_from_js(value: &JsValue) -> Result<SessionRecord> {
     })
 }
 
+/// Whether an encoded session is active (its `r` field), read without decoding the rest.
+pub(crate) fn session_active(value: &JsValue) -> Result<bool> {
+    Fields::of(value, "session")?.flag("r")
+}
+
 /// The few fields counting and statistics need, read without decoding the rest.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SessionSummary {

@@ -22,13 +22,13 @@ use web_sys::{Event, IdbCursorDirection, IdbDatabase, IdbKeyRange, IdbObjectStor
 use crate::error::thrown;
 use crate::open::open_database;
 use crate::record::{
-    cleared_state_to_js, id_from_key, id_key, number, session_from_js, session_to_js, state_to_js,
-    stored_state_from_js, SessionSummary, StoredState,
+    cleared_state_to_js, id_from_key, id_key, number, session_active, session_from_js,
+    session_to_js, state_to_js, stored_state_from_js, SessionSummary, StoredState,
 };
 use crate::schema::{EXPIRY, SESSIONS, STATES, USER_ACTIVITY};
 use crate::transaction::{
-    add, count, delete, exists, get, index_cursor, index_key_cursor, put, step, store_cursor,
-    CountSource, Tx,
+    add, count, delete, exists, get, index_cursor, index_key_cursor, issue_get, put, step,
+    store_cursor, CountSource, Tx,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -175,9 +175,8 @@ impl Store for IndexedDbStore {
         let result = async {
             let sessions = tx.store(SESSIONS)?;
             let new = &record.session;
-            if exists(&sessions, &id_key(&new.id)).await? {
-                return Ok(InsertOutcome::IdTaken);
-            }
+            // No separate existence check: the insert-only `add` below reports a taken id, and
+            // nothing is written before it.
             let mut evicted = Vec::new();
             if let Some(limit) = limit {
                 // The user's live sessions, newest first.
@@ -493,14 +492,26 @@ impl Store for IndexedDbStore {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
         let tx = self.read(&[SESSIONS, STATES])?;
         let result = async {
-            let Some(record) = get_session_in(&tx.store(SESSIONS)?, id).await? else {
+            // Both requests in flight at once: one round trip to the database, not two.
+            let key = id_key(id);
+            let session = issue_get(&tx.store(SESSIONS)?, &key)?;
+            let state = issue_get(&tx.store(STATES)?, &key)?;
+            let Some(session) = session.value().await? else {
                 return Ok(StateLookup::NoSession);
             };
-            let active = record.session.active;
-            Ok(match get_state_in(&tx.store(STATES)?, id).await? {
-                None => StateLookup::Empty { active },
-                Some(state) => StateLookup::Found { active, state },
-            })
+            // Only whether it is active matters here; the rest of the record is not decoded.
+            let active = session_active(&session)?;
+            Ok(
+                match state
+                    .value()
+                    .await?
+                    .map(|v| stored_state_from_js(&v))
+                    .transpose()?
+                {
+                    Some(StoredState::Present(state)) => StateLookup::Found { active, state },
+                    Some(StoredState::Cleared(_)) | None => StateLookup::Empty { active },
+                },
+            )
         }
         .await;
         tx.finish(result).await

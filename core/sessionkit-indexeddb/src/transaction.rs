@@ -28,8 +28,9 @@ pub(crate) struct Tx {
     writes: bool,
     ended: SharedSlot<std::result::Result<(), DomError>>,
     settled: Cell<bool>,
-    _on_complete: Handler,
-    _on_abort: Handler,
+    /// The `complete` and `abort` handlers; only a read-write transaction needs them (a read
+    /// is done once its requests answered), so a read-only one installs none.
+    _handlers: Option<(Handler, Handler)>,
 }
 
 impl Tx {
@@ -44,14 +45,29 @@ impl Tx {
     }
 
     fn begin(db: &IdbDatabase, stores: &[&str], mode: IdbTransactionMode) -> Result<Tx> {
-        let names = js_sys::Array::new();
-        for store in stores {
-            names.push(&JsValue::from_str(store));
+        let tx = match stores {
+            // One store by name: no scope array to build and hand over.
+            [store] => db.transaction_with_str_and_mode(store, mode),
+            _ => {
+                let names = js_sys::Array::new();
+                for store in stores {
+                    names.push(&JsValue::from_str(store));
+                }
+                db.transaction_with_str_sequence_and_mode(&names, mode)
+            }
         }
-        let tx = db
-            .transaction_with_str_sequence_and_mode(&names, mode)
-            .map_err(thrown("begin transaction"))?;
+        .map_err(thrown("begin transaction"))?;
         let ended: SharedSlot<std::result::Result<(), DomError>> = Rc::default();
+        let writes = mode == IdbTransactionMode::Readwrite;
+        if !writes {
+            return Ok(Tx {
+                tx,
+                writes,
+                ended,
+                settled: Cell::new(false),
+                _handlers: None,
+            });
+        }
         let on_complete = {
             let ended = Rc::clone(&ended);
             Closure::<dyn FnMut(Event)>::new(move |_event: Event| Slot::fill(&ended, Ok(())))
@@ -72,11 +88,10 @@ impl Tx {
         tx.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
         Ok(Tx {
             tx,
-            writes: mode == IdbTransactionMode::Readwrite,
+            writes,
             ended,
             settled: Cell::new(false),
-            _on_complete: on_complete,
-            _on_abort: on_abort,
+            _handlers: Some((on_complete, on_abort)),
         })
     }
 
@@ -117,8 +132,10 @@ impl Drop for Tx {
         if !self.settled.get() {
             self.abort();
         }
-        self.tx.set_oncomplete(None);
-        self.tx.set_onabort(None);
+        if self._handlers.is_some() {
+            self.tx.set_oncomplete(None);
+            self.tx.set_onabort(None);
+        }
     }
 }
 
@@ -135,6 +152,25 @@ async fn run(
 pub(crate) async fn get(store: &IdbObjectStore, key: &JsValue) -> Result<Option<JsValue>> {
     let value = run(store.get(key), "get").await?;
     Ok((!value.is_undefined()).then_some(value))
+}
+
+/// A `get(key)` issued now and awaited later with [`PendingGet::value`], so that several
+/// requests of one transaction are in flight together (IndexedDB runs them in issue order).
+pub(crate) struct PendingGet(Request);
+
+/// Issues `get(key)` without waiting for it.
+pub(crate) fn issue_get(store: &IdbObjectStore, key: &JsValue) -> Result<PendingGet> {
+    Ok(PendingGet(Request::new(
+        store.get(key).map_err(thrown("get"))?,
+    )))
+}
+
+impl PendingGet {
+    /// The record, `None` when absent.
+    pub(crate) async fn value(self) -> Result<Option<JsValue>> {
+        let value = self.0.wait().await.map_err(|e| e.storage("get"))?;
+        Ok((!value.is_undefined()).then_some(value))
+    }
 }
 
 /// `count(key)` on a store: whether a record has this key.
