@@ -10,7 +10,8 @@
 #                               of minutes including the build); its figures mean nothing.
 #
 # Fixtures are cached in target/bench/fixtures (keyed by size and schema version). The browser
-# figures come from target/bench/browser.json when present (cd web && npm run bench).
+# figures come from target/bench/browser.json, which the full mode first writes by running
+# scripts/bench-web.sh (the package built, the page run in Chromium).
 # Nothing here asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ if [ "$quick" = 1 ]; then
   "$bench" run --quick --command "scripts/bench.sh --quick" \
     --notes benches/sessionkit-bench/notes.md "${peer_args[@]}"
 else
+  # The browser case first: its results (target/bench/browser.json) go into the same report.
+  scripts/bench-web.sh
   cargo build --release -p sessionkit-bench --locked
   bench=target/release/sessionkit-bench
   if [ -f benches/peer-tower/Cargo.toml ]; then

@@ -46,7 +46,7 @@ scripts/test-web.sh
 step "Native SDK: Python and Kotlin suites, Swift generation check"
 scripts/test-native.sh
 
-scripts/bench-web-quick.sh
+scripts/bench-web.sh --quick
 
 step "Fuzzing: every cargo-fuzz target for 20 s (scripts/fuzz.sh --quick; installs cargo-fuzz if missing)"
 scripts/fuzz.sh --quick

@@ -185,7 +185,7 @@ pub fn browser(report: &mut Report, path: &Path) {
     let Ok(bytes) = std::fs::read(path) else {
         report.section(format!(
             "## Browser (IndexedDB, headless Chromium)\n\nNo results: `{}` was not present \
-             for this run (`cd web && npm run bench` writes it).\n",
+             for this run (`scripts/bench-web.sh` writes it).\n",
             path.display()
         ));
         return;
@@ -198,7 +198,7 @@ pub fn browser(report: &mut Report, path: &Path) {
     };
     let mut md = format!(
         "## Browser (IndexedDB, headless Chromium)\n\n\
-         From `{}`, written by `web/bench` (`cd web && npm run bench`): our IndexedDB store \
+         From `{}`, written by `web/bench` (`scripts/bench-web.sh`): our IndexedDB store \
          through the npm package against the same operations written directly over `idb`.\n\n\
          | case | sessionkit | idb | ratio | target |\n|---|---|---|---|---|\n",
         path.display()
