@@ -6,51 +6,18 @@
 //!
 //! Arguments cannot carry NUL bytes through a command line; the Rust API's table covers those.
 
+mod common;
 #[path = "../../../core/sessionkit-sqlite/tests/support/dump.rs"]
 mod dump;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use sessionkit::SessionId;
 
+use common::sk_with_stdin as sk;
+
 const SQL_INJECTION: &str = "'; DROP TABLE sessions; --";
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn sk(args: &[&str], stdin: &str) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sessionkit"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("stdin accepts input");
-    let out = child.wait_with_output().expect("the binary finishes");
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !out.stderr.contains("panicked") && !out.stderr.contains("internal error"),
-        "{args:?} panicked:\n{}",
-        out.stderr
-    );
-    out
-}
 
 struct Db {
     dir: tempfile::TempDir,

@@ -1,71 +1,13 @@
 //! End-to-end tests of the `sessionkit` binary: each runs the built executable against a fresh
 //! SQLite file in a temporary directory and checks its output and exit code.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-/// What one run of the binary produced.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The stdout parsed as one JSON document.
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
-
-    fn ok(self) -> Self {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-/// Runs `sessionkit ARGS` with `stdin` fed in.
-fn sk_with_stdin(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sessionkit"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("stdin accepts input");
-    let out = child.wait_with_output().expect("the binary finishes");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    for text in [&run.stdout, &run.stderr] {
-        assert!(
-            !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
-            "panic text in output:\n{text}"
-        );
-    }
-    run
-}
-
-/// Runs `sessionkit ARGS`.
-fn sk(args: &[&str]) -> Run {
-    sk_with_stdin(args, "")
-}
+use common::{sk, sk_with_stdin, Run};
 
 /// A temporary directory and a database path inside it.
 struct Db {

@@ -26,6 +26,8 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
@@ -40,6 +42,8 @@ use sessionkit::{
 };
 use sessionkit_sqlite::SqliteStore;
 
+use common::Rng;
+
 /// Set in the child's environment: `<seed> <database path>`.
 const CHILD_ENV: &str = "SESSIONKIT_CRASH_CHILD";
 const KILLS_ENV: &str = "SESSIONKIT_CRASH_KILLS";
@@ -51,26 +55,6 @@ const USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
 const START_MS: i64 = 1_700_000_000_000;
 /// A child stops by itself after this many operations (it is always killed long before).
 const CHILD_MAX_OPS: u64 = 100_000;
-
-/// xorshift64*: deterministic and dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Sessions never expire during the test: time stands still and the timeouts are long.
 fn manager(path: &Path) -> SessionManager {

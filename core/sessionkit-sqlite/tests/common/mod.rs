@@ -45,3 +45,37 @@ pub fn record(id: SessionId, user: &str, at: i64, expires: i64) -> SessionRecord
         token_hash: TokenHash::from_bytes([7; 32]),
     }
 }
+
+/// xorshift64*: a deterministic, dependency-free generator for randomised tests (seeded, so a
+/// failing run can be replayed).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A generator from any seed (0 included: the seed is mixed and made odd).
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// True with the given probability in percent.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One of `items` (not empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
