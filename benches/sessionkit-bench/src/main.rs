@@ -306,8 +306,8 @@ fn document(o: &Options, report: &Report, seconds: f64) -> String {
          - targets met: {met} of {total}\n\n\
          Every case runs its contenders in the same process, interleaved in rounds (rotating \
          which goes first) after a warm-up round, and reports the median round. The machine is \
-         small and shared (2 cores, other builds running at the same time), so single figures \
-         move by ±25% between runs; ratios within a run are steadier than absolute times. \
+         small (2 cores) and may be shared with other work, so single figures move by up to \
+         ±25% between runs; ratios within a run are steadier than absolute times. \
          Times are never asserted anywhere: `scripts/bench.sh --quick` (run by \
          `scripts/test.sh`) only proves the suite runs.\n\n\
          ## Summary\n\n{summary}\n",
