@@ -10,42 +10,14 @@ mod common;
 #[path = "../../../core/sessionkit-sqlite/tests/support/dump.rs"]
 mod dump;
 
-use std::path::PathBuf;
-
 use serde_json::{json, Value};
 use sessionkit::SessionId;
 
-use common::sk_with_stdin as sk;
+use common::{sk_with_stdin as sk, Db};
 
 const SQL_INJECTION: &str = "'; DROP TABLE sessions; --";
 
-struct Db {
-    dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
 impl Db {
-    fn new() -> Db {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let path = dir.path().join("sessions.db");
-        Db { dir, path }
-    }
-
-    fn with_db<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
-        let mut all = vec!["--db", self.path.to_str().expect("a UTF-8 path")];
-        all.extend_from_slice(args);
-        all
-    }
-
-    /// Runs a setup command that must succeed, with `--json`.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = self.with_db(&["--json"]);
-        all.extend_from_slice(args);
-        let out = sk(&all, "");
-        assert_eq!(out.code, 0, "{args:?}: {}{}", out.stdout, out.stderr);
-        serde_json::from_str(&out.stdout).expect("JSON")
-    }
-
     /// Creates a session; returns (id, token).
     fn create(&self, user: &str) -> (String, String) {
         let doc = self.json(&["create", "--user", user, "--kind", "mobile"]);

@@ -3,43 +3,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-use common::{sk, sk_with_stdin, Run};
-
-/// A temporary directory and a database path inside it.
-struct Db {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
+use common::{sk, sk_with_stdin, Db};
 
 impl Db {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let path = dir.path().join("sessions.db");
-        Db { _dir: dir, path }
-    }
-
-    fn arg(&self) -> &str {
-        self.path.to_str().expect("a UTF-8 temp path")
-    }
-
-    /// `sessionkit --db DB ARGS`.
-    fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--db", self.arg()];
-        all.extend_from_slice(args);
-        sk(&all)
-    }
-
-    /// `sessionkit --db DB --json ARGS`, which must succeed.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        self.run(&all).ok().json()
-    }
-
     /// Creates a session; returns (id, token).
     fn create(&self, user: &str, kind: &str) -> (String, String) {
         let doc = self.json(&["create", "--user", user, "--kind", kind]);

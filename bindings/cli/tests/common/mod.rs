@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -71,4 +72,45 @@ pub fn sk_with_stdin(args: &[&str], stdin: &str) -> Run {
 /// Runs `sessionkit ARGS`.
 pub fn sk(args: &[&str]) -> Run {
     sk_with_stdin(args, "")
+}
+
+/// A temporary directory and a database path inside it (neither exists until a command runs).
+pub struct Db {
+    /// The directory, removed when this drops; tests put scratch files beside the database.
+    pub dir: tempfile::TempDir,
+    /// The database file.
+    pub path: PathBuf,
+}
+
+impl Db {
+    /// A fresh directory with `sessions.db` to be.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("sessions.db");
+        Db { dir, path }
+    }
+
+    /// The database path as an argument.
+    pub fn arg(&self) -> &str {
+        self.path.to_str().expect("a UTF-8 temp path")
+    }
+
+    /// `--db DB ARGS`, ready to pass to the binary.
+    pub fn with_db<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = vec!["--db", self.arg()];
+        all.extend_from_slice(args);
+        all
+    }
+
+    /// `sessionkit --db DB ARGS`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        sk(&self.with_db(args))
+    }
+
+    /// `sessionkit --db DB --json ARGS`, which must succeed, its stdout parsed.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        self.run(&all).ok().json()
+    }
 }
