@@ -67,6 +67,18 @@ pub(crate) fn open_writer(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// Opens the connection that runs checkpoints for the writer (read-write, schema untouched:
+/// the writer opened first has already checked and upgraded it).
+pub(crate) fn open_checkpointer(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
 /// Opens a reader. Read-only at the SQLite level, so no read path can write.
 pub(crate) fn open_reader(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open_with_flags(

@@ -9,6 +9,10 @@
 //! - The schema is versioned with `PRAGMA user_version` and upgraded in one transaction; a
 //!   database from a newer build is refused with [`sessionkit::Error::IncompatibleSchema`] and
 //!   left untouched.
+//! - Checkpoints run on a connection of their own after the write lock is released, never
+//!   inside a write; a bulk deletion of expired sessions lets the log grow to twice the size
+//!   of the database (at most 1 GiB) before one, so a page rewritten by many batches is
+//!   copied back once, not once a batch.
 //! - Every query is served by the primary key or an index (sessions by user and activity,
 //!   sessions by expiry).
 //!
@@ -42,11 +46,13 @@ mod pool;
 mod queries;
 mod rows;
 mod store;
+mod wal;
 
 pub use migrations::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use queries::hot_path_statements;
 pub use store::SqliteStore;
+pub use wal::WriteStats;
 
 /// The repository README's Rust example, compiled and run as a doc test.
 #[cfg(doctest)]

@@ -12,6 +12,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -25,6 +26,7 @@ use sessionkit::{
 use crate::error::{poisoned, StoreResult};
 use crate::pool::ReaderPool;
 use crate::rows::{self, SESSION_COLUMN_COUNT};
+use crate::wal::{Wal, WriteKind, WriteStats};
 use crate::{connection, queries};
 
 const DAY_MS: i64 = 86_400_000;
@@ -35,6 +37,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: ReaderPool,
+    wal: Wal,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -58,13 +61,21 @@ impl SqliteStore {
 
     fn open_inner(path: &Path) -> StoreResult<SqliteStore> {
         connection::check_existing(path)?;
-        let writer = connection::open_writer(path)?;
+        let mut writer = connection::open_writer(path)?;
+        let wal = Wal::new(&mut writer, connection::open_checkpointer(path)?)?;
         let readers = ReaderPool::open(path)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers,
+            wal,
         })
+    }
+
+    /// How long write transactions held the lock and what the checkpoints cost, since the
+    /// store was opened.
+    pub fn write_stats(&self) -> WriteStats {
+        self.wal.stats()
     }
 
     /// The database file's path.
@@ -73,8 +84,15 @@ impl SqliteStore {
     }
 
     /// Runs `write` in a `BEGIN IMMEDIATE` transaction on the writer and commits it; an error
-    /// rolls everything back.
+    /// rolls everything back. Once the writer is released, checkpoints if the log calls for it.
     fn write<T>(&self, write: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> Result<T> {
+        let value = self.transaction(write)?;
+        self.wal.after_write(WriteKind::Normal);
+        Ok(value)
+    }
+
+    /// [`Self::write`] without the checkpoint.
+    fn transaction<T>(&self, write: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> Result<T> {
         let run = || -> StoreResult<T> {
             let mut conn = self.writer.lock().map_err(|_| poisoned("writer"))?;
             if !conn.is_autocommit() {
@@ -82,8 +100,10 @@ impl SqliteStore {
                 conn.execute_batch("ROLLBACK")?;
             }
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let locked = Instant::now();
             let value = write(&tx)?;
             tx.commit()?;
+            self.wal.committed(locked.elapsed());
             Ok(value)
         };
         run().map_err(Error::from)
@@ -354,12 +374,18 @@ impl Store for SqliteStore {
     }
 
     async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
-        self.write(|tx| {
+        let (deleted, db_pages) = self.transaction(|tx| {
             let deleted = tx
                 .prepare_cached(queries::DELETE_EXPIRED)?
                 .execute(params![now, i64::from(max)])?;
-            Ok(deleted as u64)
-        })
+            let db_pages: i64 = tx.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+            Ok((deleted as u64, u64::try_from(db_pages).unwrap_or(0)))
+        })?;
+        self.wal.after_write(WriteKind::BulkDelete {
+            full: deleted >= u64::from(max),
+            db_pages,
+        });
+        Ok(deleted)
     }
 
     async fn count_sessions(

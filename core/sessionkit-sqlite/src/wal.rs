@@ -1,0 +1,256 @@
+//! WAL checkpoints, run outside the write lock.
+//!
+//! SQLite's automatic checkpoint runs inside the committing call on the writer connection: the
+//! write lock is already released, but the writer (and so every other write of this store)
+//! waits for the copy and its `fsync`s. Here the writer's WAL hook only records the log's size
+//! after each commit, and the store runs a `PASSIVE` checkpoint on a connection of its own once
+//! the writer is free. Readers and writers — of this store or any other process — carry on
+//! while it copies.
+//!
+//! When: after an ordinary write, once the log holds [`NORMAL_LIMIT`] pages (SQLite's own
+//! default). While expired sessions are being deleted in batches, a page of the random-order
+//! b-trees (the primary key, the by-user index) is rewritten by many batches, and
+//! checkpointing after every batch copies and flushes it each time: a bulk deletion lets the
+//! log grow to twice the size of the database, at most [`BULK_LIMIT_MAX`] pages, so that a
+//! checkpoint copies each page once for many batches. The deletion's last (short) batch
+//! checkpoints whatever the log holds; a deletion abandoned half-way is checkpointed by the
+//! first ordinary write more than [`BULK_GRACE`] after its last full batch.
+//!
+//! The log file keeps its largest size until the store closes (SQLite's default: truncating
+//! it would happen inside the next write transaction).
+//!
+//! A checkpoint that fails (another process is checkpointing) is logged and retried after the
+//! next write: the data it would copy is already durable in the log.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::wal::CheckpointMode;
+use rusqlite::Connection;
+
+use crate::error::StoreResult;
+
+/// Log size, in pages, that triggers a checkpoint after an ordinary write.
+pub(crate) const NORMAL_LIMIT: u64 = 1_000;
+/// Upper bound, in pages, on the log a bulk deletion lets grow (1 GiB of 4 KiB pages).
+pub(crate) const BULK_LIMIT_MAX: u64 = 262_144;
+/// How long after the last full deletion batch ordinary writes keep the bulk limit.
+pub(crate) const BULK_GRACE: Duration = Duration::from_secs(1);
+
+/// Write-lock and checkpoint figures of one store since it was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Write transactions committed.
+    pub transactions: u64,
+    /// The longest time one of them held the write lock (from `BEGIN IMMEDIATE` returning to
+    /// `COMMIT` returning).
+    pub longest_transaction: Duration,
+    /// Checkpoints run (outside the write lock).
+    pub checkpoints: u64,
+    /// Time spent in them, in total.
+    pub checkpoint_time: Duration,
+    /// The longest of them.
+    pub longest_checkpoint: Duration,
+    /// Pages in the write-ahead log after the last commit.
+    pub wal_pages: u64,
+}
+
+/// What a committed write was, for the checkpoint policy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WriteKind {
+    /// Any write other than the deletion of expired sessions.
+    Normal,
+    /// A batch of expired sessions deleted; `full` when it deleted as many as asked (more may
+    /// follow); `db_pages` is the database's size.
+    BulkDelete { full: bool, db_pages: u64 },
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    transactions: u64,
+    longest_transaction: Duration,
+    checkpoints: u64,
+    checkpoint_time: Duration,
+    longest_checkpoint: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Bulk {
+    /// Until when ordinary writes use `limit` (a deletion is in progress).
+    until: Option<Instant>,
+    limit: u64,
+}
+
+/// The checkpoint connection, the log size the writer's hook reports, and the figures.
+#[derive(Debug)]
+pub(crate) struct Wal {
+    checkpointer: Mutex<Connection>,
+    /// Pages in the log after the writer's last commit (written by its WAL hook).
+    pages: Arc<AtomicU64>,
+    bulk: Mutex<Bulk>,
+    counters: Mutex<Counters>,
+}
+
+impl Wal {
+    /// Takes over checkpointing from `writer` (its hook replaces the automatic checkpoint) with
+    /// `checkpointer`, a read-write connection to the same file.
+    pub(crate) fn new(writer: &mut Connection, checkpointer: Connection) -> StoreResult<Wal> {
+        let pages = Arc::new(AtomicU64::new(0));
+        let hook_pages = Arc::clone(&pages);
+        writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, n: i32| {
+            hook_pages.store(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
+            Ok(())
+        }))?;
+        Ok(Wal {
+            checkpointer: Mutex::new(checkpointer),
+            pages,
+            bulk: Mutex::new(Bulk::default()),
+            counters: Mutex::new(Counters::default()),
+        })
+    }
+
+    /// Records a committed transaction that held the write lock for `held`.
+    pub(crate) fn committed(&self, held: Duration) {
+        if let Ok(mut c) = self.counters.lock() {
+            c.transactions += 1;
+            c.longest_transaction = c.longest_transaction.max(held);
+        }
+    }
+
+    /// Called after a write committed and the writer was released: checkpoints if the log has
+    /// reached the limit that applies.
+    pub(crate) fn after_write(&self, kind: WriteKind) {
+        let limit = self.limit_after(kind, Instant::now());
+        if self.pages.load(Ordering::Relaxed) >= limit {
+            self.checkpoint();
+        }
+    }
+
+    /// The log size that calls for a checkpoint after a write of `kind` at `now`.
+    fn limit_after(&self, kind: WriteKind, now: Instant) -> u64 {
+        let Ok(mut bulk) = self.bulk.lock() else {
+            return NORMAL_LIMIT;
+        };
+        match kind {
+            WriteKind::BulkDelete {
+                full: true,
+                db_pages,
+            } => {
+                bulk.until = Some(now + BULK_GRACE);
+                bulk.limit = (2 * db_pages).clamp(NORMAL_LIMIT, BULK_LIMIT_MAX);
+                bulk.limit
+            }
+            WriteKind::BulkDelete { full: false, .. } => {
+                // The deletion is over: copy back whatever the log holds.
+                bulk.until = None;
+                1
+            }
+            WriteKind::Normal => match bulk.until {
+                Some(until) if now < until => bulk.limit,
+                _ => {
+                    bulk.until = None;
+                    NORMAL_LIMIT
+                }
+            },
+        }
+    }
+
+    /// A `PASSIVE` checkpoint on the checkpoint connection, unless one is already running.
+    fn checkpoint(&self) {
+        let Ok(conn) = self.checkpointer.try_lock() else {
+            return;
+        };
+        let start = Instant::now();
+        let result = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE);
+        let took = start.elapsed();
+        drop(conn);
+        match result {
+            Ok((log, copied)) => {
+                tracing::debug!(log, copied, took_us = took.as_micros() as u64, "checkpoint");
+            }
+            Err(e) => tracing::debug!(error = %e, "checkpoint did not run; retried later"),
+        }
+        if let Ok(mut c) = self.counters.lock() {
+            c.checkpoints += 1;
+            c.checkpoint_time += took;
+            c.longest_checkpoint = c.longest_checkpoint.max(took);
+        }
+    }
+
+    /// The figures so far.
+    pub(crate) fn stats(&self) -> WriteStats {
+        let c = self.counters.lock().map(|c| {
+            (
+                c.transactions,
+                c.longest_transaction,
+                c.checkpoints,
+                c.checkpoint_time,
+                c.longest_checkpoint,
+            )
+        });
+        let (transactions, longest_transaction, checkpoints, checkpoint_time, longest_checkpoint) =
+            c.unwrap_or_default();
+        WriteStats {
+            transactions,
+            longest_transaction,
+            checkpoints,
+            checkpoint_time,
+            longest_checkpoint,
+            wal_pages: self.pages.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal() -> Wal {
+        let mut writer = Connection::open_in_memory().unwrap();
+        Wal::new(&mut writer, Connection::open_in_memory().unwrap()).unwrap()
+    }
+
+    fn full(db_pages: u64) -> WriteKind {
+        WriteKind::BulkDelete {
+            full: true,
+            db_pages,
+        }
+    }
+
+    #[test]
+    fn a_bulk_deletion_raises_the_limit_to_twice_the_database_within_bounds() {
+        let wal = wal();
+        let t = Instant::now();
+        assert_eq!(wal.limit_after(WriteKind::Normal, t), NORMAL_LIMIT);
+        assert_eq!(wal.limit_after(full(10_000), t), 20_000);
+        assert_eq!(wal.limit_after(full(10), t), NORMAL_LIMIT);
+        assert_eq!(wal.limit_after(full(1 << 30), t), BULK_LIMIT_MAX);
+    }
+
+    #[test]
+    fn ordinary_writes_keep_the_bulk_limit_only_within_the_grace_period() {
+        let wal = wal();
+        let t = Instant::now();
+        assert_eq!(wal.limit_after(full(10_000), t), 20_000);
+        let soon = t + BULK_GRACE / 2;
+        assert_eq!(wal.limit_after(WriteKind::Normal, soon), 20_000);
+        let late = t + BULK_GRACE + Duration::from_millis(1);
+        assert_eq!(wal.limit_after(WriteKind::Normal, late), NORMAL_LIMIT);
+        // Once lapsed, it stays lapsed.
+        assert_eq!(wal.limit_after(WriteKind::Normal, soon), NORMAL_LIMIT);
+    }
+
+    #[test]
+    fn the_short_batch_ends_the_deletion_and_checkpoints_any_log() {
+        let wal = wal();
+        let t = Instant::now();
+        wal.limit_after(full(10_000), t);
+        let last = WriteKind::BulkDelete {
+            full: false,
+            db_pages: 10_000,
+        };
+        assert_eq!(wal.limit_after(last, t), 1);
+        assert_eq!(wal.limit_after(WriteKind::Normal, t), NORMAL_LIMIT);
+    }
+}
