@@ -78,7 +78,7 @@ impl Params {
             write_batch: 300,
             sample: 8_192,
             list_depth: 10_000,
-            cleanup_reps: 1,
+            cleanup_reps: 3,
             cleanup_batches: vec![500, 2_000, 10_000],
             codec_scale: 5,
             peer_n: 10_000,
