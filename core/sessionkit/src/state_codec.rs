@@ -81,11 +81,19 @@ impl StateCodec {
     /// Serializes and encodes `data`. Over the size limit: `LimitExceeded { what: "state_max_bytes" }`;
     /// nested deeper than JSON can be read back (127 arrays and objects): `InvalidInput { field: "data" }`.
     pub fn encode(&self, data: &Value) -> Result<EncodedState> {
-        if !crate::validation::json_depth_within(data, crate::validation::MAX_JSON_DEPTH) {
-            return Err(crate::validation::too_deep("data"));
-        }
-        let json =
-            serde_json::to_vec(data).map_err(|e| Error::invalid_input("data", e.to_string()))?;
+        // One pass serializes and checks the depth (a separate walk of a large value costs
+        // about half as much again as serializing it).
+        let bounded = DepthBounded {
+            value: data,
+            remaining: crate::validation::MAX_JSON_DEPTH,
+        };
+        let json = serde_json::to_vec(&bounded).map_err(|e| {
+            if crate::validation::json_depth_within(data, crate::validation::MAX_JSON_DEPTH) {
+                Error::invalid_input("data", e.to_string())
+            } else {
+                crate::validation::too_deep("data")
+            }
+        })?;
         self.encode_json(&json)
     }
 
@@ -95,25 +103,29 @@ impl StateCodec {
         if size > self.max_bytes {
             return Err(Error::limit_exceeded("state_max_bytes"));
         }
-        let compressed_payload = if size > self.compression_threshold {
-            let frame = zstd::bulk::compress(json, ZSTD_LEVEL)
+        // The frame is written straight after the header; kept only if it is smaller.
+        let mut blob = Vec::new();
+        if size > self.compression_threshold {
+            blob.resize(HEADER_LEN + zstd::zstd_safe::compress_bound(json.len()), 0);
+            let written = contexts::compress(json, &mut blob[HEADER_LEN..])
                 .map_err(|e| Error::storage(format!("state compression failed: {e}")))?;
-            (frame.len() < json.len()).then_some(frame)
+            blob.truncate(HEADER_LEN + written);
+        }
+        let codec = if !blob.is_empty() && blob.len() - HEADER_LEN < json.len() {
+            CODEC_ZSTD
         } else {
-            None
+            blob.clear();
+            blob.reserve_exact(HEADER_LEN + json.len());
+            blob.resize(HEADER_LEN, 0);
+            blob.extend_from_slice(json);
+            CODEC_RAW
         };
-        let (codec, payload) = match &compressed_payload {
-            Some(frame) => (CODEC_ZSTD, frame.as_slice()),
-            None => (CODEC_RAW, json),
-        };
-        let mut blob = Vec::with_capacity(HEADER_LEN + payload.len());
-        blob.extend_from_slice(MAGIC);
-        blob.push(FORMAT_VERSION);
-        blob.push(codec);
-        blob.extend_from_slice(&size.to_le_bytes());
-        let crc32 = blob_crc(&blob, payload);
-        blob.extend_from_slice(&crc32.to_le_bytes());
-        blob.extend_from_slice(payload);
+        blob[..4].copy_from_slice(MAGIC);
+        blob[4] = FORMAT_VERSION;
+        blob[5] = codec;
+        blob[6..14].copy_from_slice(&size.to_le_bytes());
+        let crc32 = blob_crc(&blob[..14], &blob[HEADER_LEN..]);
+        blob[14..18].copy_from_slice(&crc32.to_le_bytes());
         Ok(EncodedState {
             blob,
             size,
@@ -155,7 +167,7 @@ impl StateCodec {
                     Ok(Some(n)) if n == size => {}
                     _ => return Err(Error::corrupt("state blob compressed frame")),
                 }
-                zstd::bulk::decompress(payload, size_usize)
+                contexts::decompress(payload, size_usize)
                     .map_err(|_| Error::corrupt("state blob compressed payload"))?
             }
             other => return Err(Error::corrupt(format!("state blob codec {other}"))),
@@ -176,6 +188,111 @@ impl StateCodec {
             compressed,
             crc32,
         })
+    }
+}
+
+/// A value serialized exactly as `serde_json` serializes a [`Value`] (same calls, same order),
+/// failing instead once arrays and objects nest deeper than `remaining`.
+struct DepthBounded<'a> {
+    value: &'a Value,
+    remaining: usize,
+}
+
+impl DepthBounded<'_> {
+    fn child<'v>(&self, value: &'v Value) -> DepthBounded<'v> {
+        DepthBounded {
+            value,
+            remaining: self.remaining - 1,
+        }
+    }
+}
+
+impl serde::Serialize for DepthBounded<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+        match self.value {
+            Value::Array(_) | Value::Object(_) if self.remaining == 0 => {
+                Err(S::Error::custom("nested too deep"))
+            }
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&self.child(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(entries) => {
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for (key, item) in entries {
+                    map.serialize_entry(key, &self.child(item))?;
+                }
+                map.end()
+            }
+            scalar => scalar.serialize(serializer),
+        }
+    }
+}
+
+/// zstd contexts kept per thread: creating one (and sizing its tables) costs about as much as
+/// compressing a 16 KiB state. Reuse never changes the output: every call compresses one whole
+/// frame with the same parameters.
+mod contexts {
+    use std::cell::RefCell;
+    use std::io;
+
+    use zstd::bulk::{Compressor, Decompressor};
+
+    use super::ZSTD_LEVEL;
+
+    thread_local! {
+        static COMPRESSOR: RefCell<Option<Compressor<'static>>> = const { RefCell::new(None) };
+        static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
+    }
+
+    /// Compresses `json` into `out` as one frame; returns the bytes written.
+    pub(super) fn compress(json: &[u8], out: &mut [u8]) -> io::Result<usize> {
+        let reused = COMPRESSOR.try_with(|cell| {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return None;
+            };
+            Some(match slot.as_mut() {
+                Some(c) => c.compress_to_buffer(json, out),
+                None => Compressor::new(ZSTD_LEVEL).and_then(|mut c| {
+                    let written = c.compress_to_buffer(json, out);
+                    *slot = Some(c);
+                    written
+                }),
+            })
+        });
+        match reused {
+            Ok(Some(result)) => result,
+            // The thread is exiting, or (never in practice) a re-entrant call: a fresh context.
+            _ => Compressor::new(ZSTD_LEVEL)?.compress_to_buffer(json, out),
+        }
+    }
+
+    /// Decompresses one frame into a vector of at most `capacity` bytes.
+    pub(super) fn decompress(frame: &[u8], capacity: usize) -> io::Result<Vec<u8>> {
+        let reused = DECOMPRESSOR.try_with(|cell| {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return None;
+            };
+            Some(match slot.as_mut() {
+                Some(d) => d.decompress(frame, capacity),
+                None => Decompressor::new().and_then(|mut d| {
+                    let json = d.decompress(frame, capacity);
+                    *slot = Some(d);
+                    json
+                }),
+            })
+        });
+        match reused {
+            Ok(Some(result)) => result,
+            _ => Decompressor::new()?.decompress(frame, capacity),
+        }
     }
 }
 
@@ -291,6 +408,14 @@ mod tests {
             prop_assert_eq!(&decoded.data, &value);
             prop_assert_eq!(decoded.size, encoded.size);
             prop_assert_eq!(decoded.compressed, encoded.compressed);
+        }
+
+        #[test]
+        fn encodes_exactly_the_bytes_serde_json_writes(value in json_value()) {
+            let codec = StateCodec::new(u64::MAX, 1 << 20);
+            let encoded = codec.encode(&value).unwrap();
+            let (json, _, _) = codec.decode_json(&encoded.blob).unwrap();
+            prop_assert_eq!(json, serde_json::to_vec(&value).unwrap());
         }
 
         #[test]
