@@ -70,21 +70,17 @@ pub(crate) fn open_writer(path: &Path) -> StoreResult<Connection> {
 /// Opens the connection that runs checkpoints for the writer (read-write, schema untouched:
 /// the writer opened first has already checked and upgraded it).
 pub(crate) fn open_checkpointer(path: &Path) -> StoreResult<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    configure(&conn)?;
-    Ok(conn)
+    open_configured(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
 }
 
 /// Opens a reader. Read-only at the SQLite level, so no read path can write.
 pub(crate) fn open_reader(path: &Path) -> StoreResult<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    open_configured(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+}
+
+/// Opens an existing database with `flags`, the busy timeout and the pragmas.
+fn open_configured(path: &Path, flags: OpenFlags) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     configure(&conn)?;
     Ok(conn)

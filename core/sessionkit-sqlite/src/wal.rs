@@ -67,15 +67,6 @@ pub(crate) enum WriteKind {
 }
 
 #[derive(Debug, Default)]
-struct Counters {
-    transactions: u64,
-    longest_transaction: Duration,
-    checkpoints: u64,
-    checkpoint_time: Duration,
-    longest_checkpoint: Duration,
-}
-
-#[derive(Debug, Default)]
 struct Bulk {
     /// Until when ordinary writes use `limit` (a deletion is in progress).
     until: Option<Instant>,
@@ -89,7 +80,8 @@ pub(crate) struct Wal {
     /// Pages in the log after the writer's last commit (written by its WAL hook).
     pages: Arc<AtomicU64>,
     bulk: Mutex<Bulk>,
-    counters: Mutex<Counters>,
+    /// Everything but `wal_pages`, which is read from `pages`.
+    counters: Mutex<WriteStats>,
 }
 
 impl Wal {
@@ -106,7 +98,7 @@ impl Wal {
             checkpointer: Mutex::new(checkpointer),
             pages,
             bulk: Mutex::new(Bulk::default()),
-            counters: Mutex::new(Counters::default()),
+            counters: Mutex::new(WriteStats::default()),
         })
     }
 
@@ -180,24 +172,10 @@ impl Wal {
 
     /// The figures so far.
     pub(crate) fn stats(&self) -> WriteStats {
-        let c = self.counters.lock().map(|c| {
-            (
-                c.transactions,
-                c.longest_transaction,
-                c.checkpoints,
-                c.checkpoint_time,
-                c.longest_checkpoint,
-            )
-        });
-        let (transactions, longest_transaction, checkpoints, checkpoint_time, longest_checkpoint) =
-            c.unwrap_or_default();
+        let counters = self.counters.lock().map(|c| *c).unwrap_or_default();
         WriteStats {
-            transactions,
-            longest_transaction,
-            checkpoints,
-            checkpoint_time,
-            longest_checkpoint,
             wal_pages: self.pages.load(Ordering::Relaxed),
+            ..counters
         }
     }
 }

@@ -54,20 +54,7 @@ fn sessions_in_main_file(path: &Path) -> i64 {
 fn ordinary_writes_checkpoint_at_the_usual_log_size() {
     let (_dir, path, store) = common::temp_store();
     let mut rng = common::Rng::new(1);
-    let mut largest_log = 0;
-    let padding = "x".repeat(600);
-    for i in 0..3_000u32 {
-        let mut bytes = [0u8; SessionId::LEN];
-        bytes[..8].copy_from_slice(&rng.next().to_le_bytes());
-        bytes[8..].copy_from_slice(&rng.next().to_le_bytes());
-        let mut record = common::record(SessionId::from_bytes(bytes), "u", 0, i64::MAX / 2);
-        record.session.metadata = json!({ "padding": padding, "i": i })
-            .as_object()
-            .cloned()
-            .unwrap();
-        block_on(store.insert_session(&record, None)).expect("insert");
-        largest_log = largest_log.max(store.write_stats().wal_pages);
-    }
+    let largest_log = fill(&store, 3_000, i64::MAX / 2, &mut rng);
     let stats = store.write_stats();
     assert_eq!(stats.transactions, 3_000);
     assert!(
