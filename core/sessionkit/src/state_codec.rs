@@ -1,7 +1,8 @@
 //! The state codec: how client state is stored, byte for byte the same on every platform.
 //!
 //! State is serialized as compact JSON with object keys in sorted order (serde_json's default
-//! map), so equal values give equal bytes wherever they are encoded. The stored blob is:
+//! map), so equal values give equal bytes wherever they are encoded: the text `serde_json::to_vec`
+//! writes, by a faster writer of its own (`canonical.rs`). The stored blob is:
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -22,6 +23,8 @@
 use serde_json::Value;
 
 use crate::{Error, Result};
+
+mod canonical;
 
 const MAGIC: &[u8; 4] = b"SKST";
 const FORMAT_VERSION: u8 = 1;
@@ -81,20 +84,27 @@ impl StateCodec {
     /// Serializes and encodes `data`. Over the size limit: `LimitExceeded { what: "state_max_bytes" }`;
     /// nested deeper than JSON can be read back (127 arrays and objects): `InvalidInput { field: "data" }`.
     pub fn encode(&self, data: &Value) -> Result<EncodedState> {
-        // One pass serializes and checks the depth (a separate walk of a large value costs
-        // about half as much again as serializing it).
-        let bounded = DepthBounded {
-            value: data,
-            remaining: crate::validation::MAX_JSON_DEPTH,
-        };
-        let json = serde_json::to_vec(&bounded).map_err(|e| {
-            if crate::validation::json_depth_within(data, crate::validation::MAX_JSON_DEPTH) {
-                Error::invalid_input("data", e.to_string())
-            } else {
-                crate::validation::too_deep("data")
-            }
-        })?;
-        self.encode_json(&json)
+        self.with_canonical(data, |json| self.encode_json(json))?
+    }
+
+    /// The canonical JSON text of `data`, as [`StateCodec::encode`] stores it: compact, object
+    /// keys sorted, byte for byte what `serde_json::to_vec` writes. Same limits and errors as
+    /// `encode`.
+    pub fn canonical_json(&self, data: &Value) -> Result<Vec<u8>> {
+        self.with_canonical(data, <[u8]>::to_vec)
+    }
+
+    fn with_canonical<R>(&self, data: &Value, use_text: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        canonical::with_canonical(
+            data,
+            crate::validation::MAX_JSON_DEPTH,
+            self.max_bytes,
+            use_text,
+        )
+        .map_err(|refused| match refused {
+            canonical::Refused::TooDeep => crate::validation::too_deep("data"),
+            canonical::Refused::TooLarge => Error::limit_exceeded("state_max_bytes"),
+        })
     }
 
     /// Encodes JSON bytes that are already in canonical form (as `serde_json::to_vec` writes them).
@@ -188,51 +198,6 @@ impl StateCodec {
             compressed,
             crc32,
         })
-    }
-}
-
-/// A value serialized exactly as `serde_json` serializes a [`Value`] (same calls, same order),
-/// failing instead once arrays and objects nest deeper than `remaining`.
-struct DepthBounded<'a> {
-    value: &'a Value,
-    remaining: usize,
-}
-
-impl DepthBounded<'_> {
-    fn child<'v>(&self, value: &'v Value) -> DepthBounded<'v> {
-        DepthBounded {
-            value,
-            remaining: self.remaining - 1,
-        }
-    }
-}
-
-impl serde::Serialize for DepthBounded<'_> {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::{Error as _, SerializeMap, SerializeSeq};
-        match self.value {
-            Value::Array(_) | Value::Object(_) if self.remaining == 0 => {
-                Err(S::Error::custom("nested too deep"))
-            }
-            Value::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(&self.child(item))?;
-                }
-                seq.end()
-            }
-            Value::Object(entries) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, item) in entries {
-                    map.serialize_entry(key, &self.child(item))?;
-                }
-                map.end()
-            }
-            scalar => scalar.serialize(serializer),
-        }
     }
 }
 
