@@ -212,6 +212,30 @@ fn end_to_end(p: &Params, value: &Value) -> (f64, f64) {
     (m[0], m[1])
 }
 
+/// One codec operation repeated on one document, and nothing else: a steady loop for
+/// `valgrind --tool=callgrind` or `perf record` (see `notes.md`, "State codec").
+pub fn codec_loop(args: &[String]) {
+    let [file, reps, op] = args else {
+        eprintln!("usage: sessionkit-bench codec-loop <json file> <reps> encode|serialize|decode");
+        std::process::exit(2)
+    };
+    let reps: usize = reps.parse().expect("reps: a number");
+    let text = std::fs::read(file).unwrap_or_else(|e| panic!("read {file}: {e}"));
+    let value: Value = serde_json::from_slice(&text).expect("a JSON document");
+    let config = Config::default();
+    let codec = StateCodec::new(config.state_compression_threshold, config.state_max_bytes);
+    let blob = codec.encode(&value).expect("encode").blob;
+    match op.as_str() {
+        "encode" => (0..reps).for_each(|_| drop(black_box(codec.encode(&value).expect("encode")))),
+        "serialize" => (0..reps)
+            .for_each(|_| drop(black_box(codec.canonical_json(&value).expect("serialize")))),
+        "decode" => {
+            (0..reps).for_each(|_| drop(black_box(codec.decode_json(&blob).expect("decode"))))
+        }
+        other => panic!("unknown operation {other}"),
+    }
+}
+
 /// Whether the corpus is where the bench expects it.
 pub fn corpus_present(dir: &Path) -> bool {
     dir.join("doc_16KiB.json").exists() && dir.join("doc_1MiB.json").exists()

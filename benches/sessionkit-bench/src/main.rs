@@ -9,6 +9,7 @@
 //! sessionkit-bench cleanup-child <db> manager|store <batch>|bare     (used by run)
 //! sessionkit-bench cleanup-child <db> sql <batch> <pragmas> <delete>  (experiments)
 //! sessionkit-bench page-child <db> <users>                          (used by run)
+//! sessionkit-bench codec-loop <json file> <reps> encode|serialize|decode   (for profilers)
 //! ```
 //!
 //! Every case runs its contenders interleaved in the same rounds and reports medians. Times are
@@ -181,6 +182,7 @@ fn main() {
         Some("run") => run(parse_run(&args[1..])),
         Some("cleanup-child") => cleanup::child_cleanup(&args[1..]),
         Some("page-child") => cleanup::child_page(&args[1..]),
+        Some("codec-loop") => codec::codec_loop(&args[1..]),
         _ => usage(),
     }
 }

@@ -116,10 +116,11 @@ impl StateCodec {
         // The frame is written straight after the header; kept only if it is smaller.
         let mut blob = Vec::new();
         if size > self.compression_threshold {
-            blob.resize(HEADER_LEN + zstd::zstd_safe::compress_bound(json.len()), 0);
-            let written = contexts::compress(json, &mut blob[HEADER_LEN..])
+            // Room for the worst case; zstd writes into it uninitialised (no zero-filling).
+            blob.reserve_exact(HEADER_LEN + zstd::zstd_safe::compress_bound(json.len()));
+            blob.resize(HEADER_LEN, 0);
+            contexts::compress(json, &mut blob)
                 .map_err(|e| Error::storage(format!("state compression failed: {e}")))?;
-            blob.truncate(HEADER_LEN + written);
         }
         let codec = if !blob.is_empty() && blob.len() - HEADER_LEN < json.len() {
             CODEC_ZSTD
@@ -217,16 +218,20 @@ mod contexts {
         static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
     }
 
-    /// Compresses `json` into `out` as one frame; returns the bytes written.
-    pub(super) fn compress(json: &[u8], out: &mut [u8]) -> io::Result<usize> {
+    /// Compresses `json` as one frame and appends it to `blob`, whose spare capacity must hold
+    /// the worst case (`compress_bound`).
+    pub(super) fn compress(json: &[u8], blob: &mut Vec<u8>) -> io::Result<usize> {
+        let start = blob.len() as u64;
+        let mut out = io::Cursor::new(blob);
+        out.set_position(start);
         let reused = COMPRESSOR.try_with(|cell| {
             let Ok(mut slot) = cell.try_borrow_mut() else {
                 return None;
             };
             Some(match slot.as_mut() {
-                Some(c) => c.compress_to_buffer(json, out),
+                Some(c) => c.compress_to_buffer(json, &mut out),
                 None => Compressor::new(ZSTD_LEVEL).and_then(|mut c| {
-                    let written = c.compress_to_buffer(json, out);
+                    let written = c.compress_to_buffer(json, &mut out);
                     *slot = Some(c);
                     written
                 }),
@@ -235,7 +240,7 @@ mod contexts {
         match reused {
             Ok(Some(result)) => result,
             // The thread is exiting, or (never in practice) a re-entrant call: a fresh context.
-            _ => Compressor::new(ZSTD_LEVEL)?.compress_to_buffer(json, out),
+            _ => Compressor::new(ZSTD_LEVEL)?.compress_to_buffer(json, &mut out),
         }
     }
 
