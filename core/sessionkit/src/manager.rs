@@ -401,17 +401,39 @@ impl SessionManager {
     /// The session's state, verified; `None` when it has none. A blob that fails verification
     /// is `Corrupt` and is never returned.
     pub async fn get_state(&self, id: &SessionId) -> Result<Option<State>> {
+        let Some(state) = self.get_state_json(id).await? else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&state.data).map_err(|_| Error::corrupt("state JSON"))?;
+        Ok(Some(State {
+            version: state.version,
+            data,
+            checksum: state.checksum,
+            size: state.size,
+            compressed: state.compressed,
+            stored_size: state.stored_size,
+            updated_at: state.updated_at,
+        }))
+    }
+
+    /// As [`get_state`](Self::get_state), with the state as the canonical JSON text it is stored
+    /// as (compact, object keys sorted), verified by its checksum but not parsed: for a caller
+    /// that hands the text on or parses it itself (the bindings do), it saves a parse and a
+    /// serialization.
+    pub async fn get_state_json(&self, id: &SessionId) -> Result<Option<State<String>>> {
         match self.store.get_state(id).await? {
             StateLookup::NoSession => Err(Error::NotFound),
             StateLookup::Empty { .. } => Ok(None),
             StateLookup::Found { state, .. } => {
-                let decoded = self.codec.decode(&state.blob)?;
+                let (json, compressed, crc32) = self.codec.decode_json(&state.blob)?;
+                let size = json.len() as u64;
+                let data = String::from_utf8(json).map_err(|_| Error::corrupt("state JSON"))?;
                 Ok(Some(State {
                     version: state.version,
-                    data: decoded.data,
-                    checksum: checksum_text(decoded.crc32),
-                    size: decoded.size,
-                    compressed: decoded.compressed,
+                    data,
+                    checksum: checksum_text(crc32),
+                    size,
+                    compressed,
                     stored_size: state.blob.len() as u64,
                     updated_at: state.updated_at,
                 }))

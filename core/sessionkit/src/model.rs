@@ -220,13 +220,15 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// A session's client state, decoded and verified.
+/// A session's client state, decoded and verified. `D` is the state itself: parsed
+/// ([`SessionManager::get_state`](crate::SessionManager::get_state)) or as its canonical JSON text
+/// ([`SessionManager::get_state_json`](crate::SessionManager::get_state_json)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct State {
+pub struct State<D = Value> {
     /// Starts at 1 and grows by one with every write.
     pub version: u64,
     /// The state itself.
-    pub data: Value,
+    pub data: D,
     /// Checksum of the stored blob, `crc32:` and 8 hex digits; verified on every read.
     pub checksum: String,
     /// Size of the serialized JSON in bytes (what `state_max_bytes` limits).
