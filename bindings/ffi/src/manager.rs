@@ -165,9 +165,7 @@ impl SessionManager {
 
     /// The session's state, verified; absent when it has none.
     pub fn get_state(&self, id: String) -> Result<Option<State>> {
-        pollster::block_on(self.inner.get_state(&self::id(&id)?))?
-            .map(State::try_from)
-            .transpose()
+        Ok(pollster::block_on(self.inner.get_state_json(&self::id(&id)?))?.map(State::from))
     }
 
     /// Replaces the state (JSON text) of a live session. With `expected_version`, only if the

@@ -256,19 +256,17 @@ impl TryFrom<sessionkit::Page<sessionkit::Session>> for Page {
     }
 }
 
-impl TryFrom<sessionkit::State> for State {
-    type Error = crate::SessionkitError;
-
-    fn try_from(s: sessionkit::State) -> Result<Self> {
-        Ok(State {
-            data: json::text(&s.data)?,
+impl From<sessionkit::State<String>> for State {
+    fn from(s: sessionkit::State<String>) -> Self {
+        State {
+            data: s.data,
             version: s.version,
             checksum: s.checksum,
             size: s.size,
             compressed: s.compressed,
             stored_size: s.stored_size,
             updated_at: s.updated_at,
-        })
+        }
     }
 }
 

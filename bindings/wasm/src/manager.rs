@@ -16,7 +16,9 @@ use wasm_bindgen::prelude::*;
 use crate::clock::ManualClockCore;
 use crate::convert;
 use crate::error::to_js;
-use crate::records::{to_json_text, JsConfig, JsCreated, JsPage, JsSession, JsState, JsStats};
+use crate::records::{
+    state_json_text, to_json_text, JsConfig, JsCreated, JsPage, JsSession, JsStats,
+};
 
 /// A session manager over one store. Cheap to share; every method returns a Promise.
 #[wasm_bindgen]
@@ -42,8 +44,11 @@ fn boxed_promise(work: Pin<Box<dyn Future<Output = Result<JsValue>>>>) -> Promis
 
 /// A record as a plain JS object (through JSON text, so integers stay exact).
 fn record<T: Serialize>(value: &T) -> Result<JsValue> {
-    let text = to_json_text(value)?;
-    js_sys::JSON::parse(&text).map_err(|_| sessionkit::Error::storage("could not build a result"))
+    parse_record(&to_json_text(value)?)
+}
+
+fn parse_record(text: &str) -> Result<JsValue> {
+    js_sys::JSON::parse(text).map_err(|_| sessionkit::Error::storage("could not build a result"))
 }
 
 /// A count or version as a JS number (exact below 2^53).
@@ -249,8 +254,8 @@ impl SessionManagerCore {
     pub fn get_state(&self, id: JsValue) -> Promise {
         let (m, id) = (self.shared(), convert::session_id(&id));
         promise(async move {
-            match m.get_state(&id?).await? {
-                Some(state) => record(&JsState::from(&state)),
+            match m.get_state_json(&id?).await? {
+                Some(state) => parse_record(&state_json_text(&state)?),
                 None => Ok(JsValue::NULL),
             }
         })

@@ -89,12 +89,11 @@ impl<'a> From<&'a sessionkit::Page<sessionkit::Session>> for JsPage<'a> {
     }
 }
 
-/// A session's client state, decoded and verified.
+/// A session's client state, decoded and verified, but for its data: see [`state_json_text`].
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct JsState<'a> {
+struct JsState<'a> {
     version: u64,
-    data: &'a Value,
     checksum: &'a str,
     size: u64,
     compressed: bool,
@@ -102,11 +101,10 @@ pub struct JsState<'a> {
     updated_at: i64,
 }
 
-impl<'a> From<&'a sessionkit::State> for JsState<'a> {
-    fn from(s: &'a sessionkit::State) -> Self {
+impl<'a> From<&'a sessionkit::State<String>> for JsState<'a> {
+    fn from(s: &'a sessionkit::State<String>) -> Self {
         JsState {
             version: s.version,
-            data: &s.data,
             checksum: &s.checksum,
             size: s.size,
             compressed: s.compressed,
@@ -292,6 +290,14 @@ pub fn to_json_text<T: Serialize>(record: &T) -> sessionkit::Result<String> {
     serde_json::to_string(record).map_err(sessionkit::Error::storage)
 }
 
+/// A state record as JSON text, its `data` the state's stored JSON text put in as it is (text
+/// verified by its checksum; the `JSON.parse` of the whole record is the only parse).
+pub fn state_json_text(state: &sessionkit::State<String>) -> sessionkit::Result<String> {
+    let rest = to_json_text(&JsState::from(state))?;
+    // `rest` is an object with fields: `{"version":…}`.
+    Ok(format!("{{\"data\":{},{}", state.data, &rest[1..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +344,32 @@ mod tests {
                 "userAgent": "ua",
                 "active": true,
                 "metadata": {"snake_key": {"user_id": 1}},
+            })
+        );
+    }
+
+    #[test]
+    fn a_state_record_carries_its_data_text_as_json() {
+        let state = sessionkit::State {
+            version: 3,
+            data: r#"{"a":[1,"x"],"b":{"snake_key":null}}"#.to_owned(),
+            checksum: "crc32:0badf00d".into(),
+            size: 36,
+            compressed: false,
+            stored_size: 54,
+            updated_at: 1_700_000_000_000,
+        };
+        let v: Value = serde_json::from_str(&state_json_text(&state).unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "version": 3,
+                "data": {"a": [1, "x"], "b": {"snake_key": null}},
+                "checksum": "crc32:0badf00d",
+                "size": 36,
+                "compressed": false,
+                "storedSize": 54,
+                "updatedAt": 1_700_000_000_000_i64,
             })
         );
     }
