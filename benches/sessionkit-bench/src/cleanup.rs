@@ -5,11 +5,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pollster::block_on;
-use sessionkit::{Config, ListOptions, ManualClock, SessionManager, Store};
+use sessionkit::{ClientKind, Config, ListOptions, ManualClock, NewSession, SessionManager, Store};
 use sessionkit_sqlite::SqliteStore;
 
 use crate::fixture::{self, Fixture, AFTER_ALL_EXPIRED, HEAVY_USER, T0};
@@ -33,13 +34,30 @@ struct Run {
     longest_checkpoint_ns: f64,
     deleted: u64,
     rss_kib: u64,
+    /// With a concurrent writer (`Mode::Probed`): what its operations took.
+    probe: Option<Probe>,
 }
+
+/// The creates another thread made through the same manager while the cleanup ran.
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    ops: u64,
+    median_ns: f64,
+    p99_ns: f64,
+    longest_ns: f64,
+}
+
+/// Pause between two creates of the concurrent writer.
+const PROBE_PAUSE: Duration = Duration::from_millis(5);
 
 /// How a child deletes the expired sessions.
 #[derive(Debug, Clone, Copy)]
 enum Mode {
     /// `SessionManager::cleanup_expired`, each store transaction timed.
     Manager,
+    /// As `Manager`, while another thread creates a session every `PROBE_PAUSE` through the same
+    /// manager and times each create (what a concurrent request sees).
+    Probed,
     /// `Store::delete_expired(now, batch)` in a loop, as the manager does, with this batch.
     Store(u32),
     /// One bare `DELETE FROM sessions WHERE expires_at <= ?` with the store's pragmas.
@@ -50,17 +68,20 @@ impl Mode {
     fn args(self) -> Vec<String> {
         match self {
             Mode::Manager => vec!["manager".into()],
+            Mode::Probed => vec!["probed".into()],
             Mode::Store(b) => vec!["store".into(), b.to_string()],
             Mode::Bare => vec!["bare".into()],
         }
     }
 }
 
-/// Child entry point: `cleanup-child <db> manager|store <batch>|bare`. Prints one JSON line.
+/// Child entry point: `cleanup-child <db> manager|probed|store <batch>|bare`. Prints one JSON
+/// line.
 pub fn child_cleanup(args: &[String]) {
     let db = Path::new(args.first().expect("cleanup-child <db> <mode>"));
     let mode = match args.get(1).map(String::as_str) {
         Some("manager") => Mode::Manager,
+        Some("probed") => Mode::Probed,
         Some("store") => Mode::Store(
             args.get(2)
                 .and_then(|b| b.parse().ok())
@@ -70,9 +91,10 @@ pub fn child_cleanup(args: &[String]) {
         Some("sql") => return child_sql(db, args),
         other => panic!("unknown cleanup mode {other:?}"),
     };
+    let mut probe_times: Option<Vec<u128>> = None;
     // (total, call times, deleted, the store's write figures)
     let (total, calls, deleted, stats) = match mode {
-        Mode::Manager => {
+        Mode::Manager | Mode::Probed => {
             let sqlite = Arc::new(SqliteStore::open(db).expect("open the store"));
             let store = Arc::new(TimedStore::new(sqlite.clone()));
             let manager = SessionManager::open_with_clock(
@@ -81,9 +103,30 @@ pub fn child_cleanup(args: &[String]) {
                 Arc::new(ManualClock::new(AFTER_ALL_EXPIRED)),
             )
             .expect("open the manager");
-            let start = Instant::now();
-            let deleted = block_on(manager.cleanup_expired()).expect("cleanup");
-            let total = start.elapsed().as_nanos();
+            let stop = AtomicBool::new(false);
+            let (total, deleted) = std::thread::scope(|scope| {
+                let writer = matches!(mode, Mode::Probed).then(|| {
+                    scope.spawn(|| {
+                        let mut times = Vec::new();
+                        loop {
+                            let t = Instant::now();
+                            block_on(manager.create(NewSession::new("probe", ClientKind::Web)))
+                                .expect("probe create");
+                            times.push(t.elapsed().as_nanos());
+                            if stop.load(Ordering::Relaxed) {
+                                break times;
+                            }
+                            std::thread::sleep(PROBE_PAUSE);
+                        }
+                    })
+                });
+                let start = Instant::now();
+                let deleted = block_on(manager.cleanup_expired()).expect("cleanup");
+                let total = start.elapsed().as_nanos();
+                stop.store(true, Ordering::Relaxed);
+                probe_times = writer.map(|w| w.join().expect("probe thread"));
+                (total, deleted)
+            });
             let calls = store.batches.lock().expect("batch times").clone();
             (total, calls, deleted, Some(sqlite.write_stats()))
         }
@@ -132,6 +175,16 @@ pub fn child_cleanup(args: &[String]) {
         ),
         None => (longest_call, 1, 0.0, 0.0),
     };
+    let probe = probe_times.map(|mut times| {
+        times.sort_unstable();
+        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize] as f64;
+        serde_json::json!({
+            "ops": times.len(),
+            "median_ns": at(0.5),
+            "p99_ns": at(0.99),
+            "longest_ns": at(1.0),
+        })
+    });
     println!(
         "{}",
         serde_json::json!({
@@ -144,6 +197,7 @@ pub fn child_cleanup(args: &[String]) {
             "longest_checkpoint_ns": longest_checkpoint,
             "deleted": deleted,
             "rss_kib": peak_rss_kib(),
+            "probe": probe,
         })
     );
 }
@@ -260,6 +314,15 @@ fn cleanup_run(p: &Params, f: &Fixture, mode: Mode) -> Run {
         longest_checkpoint_ns: num("longest_checkpoint_ns"),
         deleted: num("deleted") as u64,
         rss_kib: num("rss_kib") as u64,
+        probe: v["probe"].as_object().map(|probe| {
+            let num = |k: &str| probe[k].as_f64().expect("probe figure");
+            Probe {
+                ops: num("ops") as u64,
+                median_ns: num("median_ns"),
+                p99_ns: num("p99_ns"),
+                longest_ns: num("longest_ns"),
+            }
+        }),
     };
     assert_eq!(run.deleted, f.n as u64, "every session removed");
     eprintln!(
@@ -354,6 +417,27 @@ pub fn cleanup(p: &Params, report: &mut Report, f: &Fixture) {
         reps = p.cleanup_reps,
     );
     let _ = ours_longest;
+
+    // What another writer sees meanwhile.
+    let probed = cleanup_run(p, f, Mode::Probed);
+    if let Some(probe) = probed.probe {
+        let _ = write!(
+            md,
+            "\nWhile the cleanup runs, another thread of the same process creates a session \
+             through the same manager every {pause} ms and times each create (what a concurrent \
+             request waits; one run, in which the cleanup took {total}):\n\n\
+             | creates | median | p99 | longest | longest write transaction in the run |\n\
+             |---|---|---|---|---|\n\
+             | {ops} | {median} | {p99} | {longest} | {lock} |\n",
+            pause = PROBE_PAUSE.as_millis(),
+            total = fmt_ns(probed.total_ns),
+            ops = probe.ops,
+            median = fmt_ns(probe.median_ns),
+            p99 = fmt_ns(probe.p99_ns),
+            longest = fmt_ns(probe.longest_ns),
+            lock = fmt_ns(probed.longest_ns),
+        );
+    }
 
     // The curve: batch size against total time and the longest transaction.
     let _ = write!(

@@ -46,8 +46,10 @@ pub fn codec(p: &Params, report: &mut Report) {
     );
     let mut e2e = String::from(
         "\nEnd to end through SQLite (one session; `put_state` unconditional, each in its own \
-         transaction; `get_state` decoded, verified and parsed):\n\n\
-         | document | put_state | MB/s | get_state | MB/s |\n|---|---|---|---|---|\n",
+         transaction; `get_state` decoded, verified and parsed; `get_state_json` decoded and \
+         verified, the text handed on as the bindings do):\n\n\
+         | document | put_state | MB/s | get_state | MB/s | get_state_json | MB/s |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for (name, min_ratio) in [("doc_16KiB.json", 5.0), ("doc_1MiB.json", 6.5)] {
         let path = p.corpus.join(name);
@@ -169,21 +171,23 @@ pub fn codec(p: &Params, report: &mut Report) {
         );
 
         // End to end.
-        let (put, get) = end_to_end(p, &value);
+        let [put, get, get_json] = end_to_end(p, &value);
         let _ = writeln!(
             e2e,
-            "| {name} | {} | {:.0} | {} | {:.0} |",
+            "| {name} | {} | {:.0} | {} | {:.0} | {} | {:.0} |",
             fmt_ns(put),
             mbps(json.len(), put),
             fmt_ns(get),
-            mbps(json.len(), get)
+            mbps(json.len(), get),
+            fmt_ns(get_json),
+            mbps(json.len(), get_json)
         );
     }
     md.push_str(&e2e);
     report.section(md);
 }
 
-fn end_to_end(p: &Params, value: &Value) -> (f64, f64) {
+fn end_to_end(p: &Params, value: &Value) -> [f64; 3] {
     let path = p.work_dir.join("state.db");
     fixture::remove_db(&path);
     let (_store, manager) = fixture::manager(&path, T0);
@@ -204,12 +208,17 @@ fn end_to_end(p: &Params, value: &Value) -> (f64, f64) {
                     black_box(block_on(manager.get_state(&id)).expect("get_state"));
                 })
             }),
+            Box::new(|_| {
+                time_ops(ops, |_| {
+                    black_box(block_on(manager.get_state_json(&id)).expect("get_state_json"));
+                })
+            }),
         ];
         interleave(p.rounds, &mut contenders)
     };
     drop(manager);
     fixture::remove_db(&path);
-    (m[0], m[1])
+    [m[0], m[1], m[2]]
 }
 
 /// One codec operation repeated on one document, and nothing else: a steady loop for
