@@ -6,8 +6,8 @@ use std::sync::Arc;
 use pollster::block_on;
 use serde_json::{json, Value};
 use sessionkit::{
-    ClientKind, Config, ErrorKind, ManualClock, MemoryStore, NewSession, SessionId,
-    SessionManager, Store,
+    ClientKind, Config, ErrorKind, ManualClock, MemoryStore, NewSession, SessionId, SessionManager,
+    Store,
 };
 
 fn manager(store: Arc<MemoryStore>) -> SessionManager {
@@ -42,10 +42,18 @@ fn the_text_is_the_canonical_json_with_the_same_facts_as_get_state() {
         let text = block_on(m.get_state_json(&id)).unwrap().unwrap();
         let parsed = block_on(m.get_state(&id)).unwrap().unwrap();
         assert_eq!(text.data, serde_json::to_string(&value).unwrap());
-        assert_eq!(serde_json::from_str::<Value>(&text.data).unwrap(), parsed.data);
+        assert_eq!(
+            serde_json::from_str::<Value>(&text.data).unwrap(),
+            parsed.data
+        );
         assert_eq!(
             (text.version, &text.checksum, text.size, text.compressed),
-            (parsed.version, &parsed.checksum, parsed.size, parsed.compressed)
+            (
+                parsed.version,
+                &parsed.checksum,
+                parsed.size,
+                parsed.compressed
+            )
         );
         assert_eq!(
             (text.stored_size, text.updated_at),
