@@ -9,9 +9,9 @@
 //! The methods are `async` to fit the trait but run SQLite on the calling thread: each is one
 //! short transaction, with a 5 s busy timeout when another process holds the lock.
 
+use parking_lot::{Mutex as FairMutex, MutexGuard as FairMutexGuard};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -23,7 +23,7 @@ use sessionkit::{
     WriteOutcome,
 };
 
-use crate::error::{poisoned, StoreResult};
+use crate::error::StoreResult;
 use crate::pool::ReaderPool;
 use crate::rows::{self, SESSION_COLUMN_COUNT};
 use crate::wal::{Wal, WriteKind, WriteStats};
@@ -35,7 +35,9 @@ const DAY_MS: i64 = 86_400_000;
 /// (`Arc<SqliteStore>`).
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    /// Fair: a writer waiting for it gets it before the holder can take it again (a bulk
+    /// deletion's next batch cannot starve a request's write).
+    writer: FairMutex<Connection>,
     readers: ReaderPool,
     wal: Wal,
 }
@@ -66,7 +68,7 @@ impl SqliteStore {
         let readers = ReaderPool::open(path)?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            writer: Mutex::new(writer),
+            writer: FairMutex::new(writer),
             readers,
             wal,
         })
@@ -87,14 +89,14 @@ impl SqliteStore {
     /// rolls everything back. Once the writer is released, checkpoints if the log calls for it.
     fn write<T>(&self, write: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> Result<T> {
         let value = self.transaction(write)?;
-        self.wal.after_write(WriteKind::Normal);
+        self.wal.after_write(WriteKind::Normal, &self.writer);
         Ok(value)
     }
 
     /// [`Self::write`] without the checkpoint.
     fn transaction<T>(&self, write: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> Result<T> {
         let run = || -> StoreResult<T> {
-            let mut conn = self.writer.lock().map_err(|_| poisoned("writer"))?;
+            let mut conn = self.writer.lock();
             if !conn.is_autocommit() {
                 // A previous rollback failed and left a transaction open: finish it first.
                 conn.execute_batch("ROLLBACK")?;
@@ -104,6 +106,7 @@ impl SqliteStore {
             let value = write(&tx)?;
             tx.commit()?;
             self.wal.committed(locked.elapsed());
+            FairMutexGuard::unlock_fair(conn);
             Ok(value)
         };
         run().map_err(Error::from)
@@ -381,10 +384,13 @@ impl Store for SqliteStore {
             let db_pages: i64 = tx.query_row("PRAGMA page_count", [], |row| row.get(0))?;
             Ok((deleted as u64, u64::try_from(db_pages).unwrap_or(0)))
         })?;
-        self.wal.after_write(WriteKind::BulkDelete {
-            full: deleted >= u64::from(max),
-            db_pages,
-        });
+        self.wal.after_write(
+            WriteKind::BulkDelete {
+                full: deleted >= u64::from(max),
+                db_pages,
+            },
+            &self.writer,
+        );
         Ok(deleted)
     }
 

@@ -7,14 +7,23 @@
 //! the writer is free. Readers and writers — of this store or any other process — carry on
 //! while it copies.
 //!
-//! When: after an ordinary write, once the log holds [`NORMAL_LIMIT`] pages (SQLite's own
-//! default). While expired sessions are being deleted in batches, a page of the random-order
-//! b-trees (the primary key, the by-user index) is rewritten by many batches, and
+//! When: after an ordinary write, once the log holds [`NORMAL_LIMIT`] pages not yet copied back
+//! (SQLite's own default). While expired sessions are being deleted in batches, a page of the
+//! random-order b-trees (the primary key, the by-user index) is rewritten by many batches, and
 //! checkpointing after every batch copies and flushes it each time: a bulk deletion lets the
 //! log grow to twice the size of the database, at most [`BULK_LIMIT_MAX`] pages, so that a
-//! checkpoint copies each page once for many batches. The deletion's last (short) batch
+//! checkpoint copies each page once for many batches. Those checkpoints take seconds, and the
+//! call that runs one waits for it: so while a deletion is under way (until [`BULK_GRACE`] after
+//! its last full batch's call returned) only the deleting calls checkpoint, and ordinary writes
+//! — requests served meanwhile — never wait for one. The deletion's last (short) batch
 //! checkpoints whatever the log holds; a deletion abandoned half-way is checkpointed by the
-//! first ordinary write more than [`BULK_GRACE`] after its last full batch.
+//! first ordinary write after the grace period.
+//!
+//! A checkpoint has two steps. The first copies the log without the write lock. Pages that
+//! writers committed meanwhile are not copied, and a log never copied back entirely is never
+//! started over: it would grow for as long as writes keep coming. So the second step takes
+//! this store's write lock and copies the rest (only what was written during the first step),
+//! after which the next write starts the log from its beginning.
 //!
 //! The log file keeps its largest size until the store closes (SQLite's default: truncating
 //! it would happen inside the next write transaction).
@@ -26,6 +35,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex as FairMutex;
+
 use rusqlite::wal::CheckpointMode;
 use rusqlite::Connection;
 
@@ -35,7 +46,7 @@ use crate::error::StoreResult;
 pub(crate) const NORMAL_LIMIT: u64 = 1_000;
 /// Upper bound, in pages, on the log a bulk deletion lets grow (1 GiB of 4 KiB pages).
 pub(crate) const BULK_LIMIT_MAX: u64 = 262_144;
-/// How long after the last full deletion batch ordinary writes keep the bulk limit.
+/// How long after the last full deletion batch's call ordinary writes leave checkpoints to it.
 pub(crate) const BULK_GRACE: Duration = Duration::from_secs(1);
 
 /// Write-lock and checkpoint figures of one store since it was opened.
@@ -46,6 +57,8 @@ pub struct WriteStats {
     /// The longest time one of them held the write lock (from `BEGIN IMMEDIATE` returning to
     /// `COMMIT` returning).
     pub longest_transaction: Duration,
+    /// The longest time a checkpoint's second step held the write lock (see the module docs).
+    pub longest_catch_up: Duration,
     /// Checkpoints run (outside the write lock).
     pub checkpoints: u64,
     /// Time spent in them, in total.
@@ -54,6 +67,8 @@ pub struct WriteStats {
     pub longest_checkpoint: Duration,
     /// Pages in the write-ahead log after the last commit.
     pub wal_pages: u64,
+    /// Of those, pages not yet copied back into the database.
+    pub wal_pending: u64,
 }
 
 /// What a committed write was, for the checkpoint policy.
@@ -79,8 +94,11 @@ pub(crate) struct Wal {
     checkpointer: Mutex<Connection>,
     /// Pages in the log after the writer's last commit (written by its WAL hook).
     pages: Arc<AtomicU64>,
+    /// Pages of the log copied back by the last checkpoint (written under the write lock; the
+    /// hook sets it to 0 when the log starts over).
+    copied: Arc<AtomicU64>,
     bulk: Mutex<Bulk>,
-    /// Everything but `wal_pages`, which is read from `pages`.
+    /// Everything but `wal_pages` and `wal_pending`, which are read from `pages` and `copied`.
     counters: Mutex<WriteStats>,
 }
 
@@ -89,14 +107,20 @@ impl Wal {
     /// `checkpointer`, a read-write connection to the same file.
     pub(crate) fn new(writer: &mut Connection, checkpointer: Connection) -> StoreResult<Wal> {
         let pages = Arc::new(AtomicU64::new(0));
-        let hook_pages = Arc::clone(&pages);
+        let copied = Arc::new(AtomicU64::new(0));
+        let (hook_pages, hook_copied) = (Arc::clone(&pages), Arc::clone(&copied));
         writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, n: i32| {
-            hook_pages.store(u64::try_from(n).unwrap_or(0), Ordering::Relaxed);
+            let n = u64::try_from(n).unwrap_or(0);
+            if n < hook_pages.swap(n, Ordering::Relaxed) {
+                // The log started over.
+                hook_copied.store(0, Ordering::Relaxed);
+            }
             Ok(())
         }))?;
         Ok(Wal {
             checkpointer: Mutex::new(checkpointer),
             pages,
+            copied,
             bulk: Mutex::new(Bulk::default()),
             counters: Mutex::new(WriteStats::default()),
         })
@@ -110,12 +134,32 @@ impl Wal {
         }
     }
 
-    /// Called after a write committed and the writer was released: checkpoints if the log has
+    /// Called after a write committed and `writer` was released: checkpoints if the log has
     /// reached the limit that applies.
-    pub(crate) fn after_write(&self, kind: WriteKind) {
+    pub(crate) fn after_write(&self, kind: WriteKind, writer: &FairMutex<Connection>) {
         let limit = self.limit_after(kind, Instant::now());
-        if self.pages.load(Ordering::Relaxed) >= limit {
-            self.checkpoint();
+        if self.pending() >= limit {
+            self.checkpoint(writer);
+            if let WriteKind::BulkDelete { full: true, .. } = kind {
+                // The grace period runs from the end of the deleting call: its checkpoint may
+                // have taken longer than the period itself.
+                self.deletion_call_ended(Instant::now());
+            }
+        }
+    }
+
+    /// Pages of the log not yet copied back.
+    fn pending(&self) -> u64 {
+        let pages = self.pages.load(Ordering::Relaxed);
+        pages.saturating_sub(self.copied.load(Ordering::Relaxed))
+    }
+
+    /// Restarts the grace period of a deletion under way at `now`.
+    fn deletion_call_ended(&self, now: Instant) {
+        if let Ok(mut bulk) = self.bulk.lock() {
+            if bulk.until.is_some() {
+                bulk.until = Some(now + BULK_GRACE);
+            }
         }
     }
 
@@ -139,7 +183,8 @@ impl Wal {
                 1
             }
             WriteKind::Normal => match bulk.until {
-                Some(until) if now < until => bulk.limit,
+                // The deletion's next batch checks the log against its limit.
+                Some(until) if now < until => u64::MAX,
                 _ => {
                     bulk.until = None;
                     NORMAL_LIMIT
@@ -148,13 +193,29 @@ impl Wal {
         }
     }
 
-    /// A `PASSIVE` checkpoint on the checkpoint connection, unless one is already running.
-    fn checkpoint(&self) {
+    /// A checkpoint on the checkpoint connection, unless one is already running: `PASSIVE`
+    /// without the write lock, then, with `writer` locked, `PASSIVE` again for what was written
+    /// meanwhile (see the module docs).
+    fn checkpoint(&self, writer: &FairMutex<Connection>) {
         let Ok(conn) = self.checkpointer.try_lock() else {
             return;
         };
         let start = Instant::now();
-        let result = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE);
+        let mut result = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE);
+        let mut catch_up = Duration::ZERO;
+        if result.is_ok() {
+            let _writer = writer.lock();
+            let locked = Instant::now();
+            if matches!(result, Ok((log, copied)) if copied < log) {
+                result = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE);
+            }
+            if let Ok((_, copied)) = result {
+                // Under the write lock: the log cannot start over before this is recorded.
+                self.copied
+                    .store(u64::try_from(copied).unwrap_or(0), Ordering::Relaxed);
+            }
+            catch_up = locked.elapsed();
+        }
         let took = start.elapsed();
         drop(conn);
         match result {
@@ -167,6 +228,7 @@ impl Wal {
             c.checkpoints += 1;
             c.checkpoint_time += took;
             c.longest_checkpoint = c.longest_checkpoint.max(took);
+            c.longest_catch_up = c.longest_catch_up.max(catch_up);
         }
     }
 
@@ -175,6 +237,7 @@ impl Wal {
         let counters = self.counters.lock().map(|c| *c).unwrap_or_default();
         WriteStats {
             wal_pages: self.pages.load(Ordering::Relaxed),
+            wal_pending: self.pending(),
             ..counters
         }
     }
@@ -207,16 +270,62 @@ mod tests {
     }
 
     #[test]
-    fn ordinary_writes_keep_the_bulk_limit_only_within_the_grace_period() {
+    fn ordinary_writes_leave_checkpoints_to_a_deletion_only_within_the_grace_period() {
         let wal = wal();
         let t = Instant::now();
         assert_eq!(wal.limit_after(full(10_000), t), 20_000);
         let soon = t + BULK_GRACE / 2;
-        assert_eq!(wal.limit_after(WriteKind::Normal, soon), 20_000);
-        let late = t + BULK_GRACE + Duration::from_millis(1);
+        assert_eq!(wal.limit_after(WriteKind::Normal, soon), u64::MAX);
+        // The deletion's own batches still checkpoint at its limit (and extend the period).
+        assert_eq!(wal.limit_after(full(10_000), soon), 20_000);
+        // A deleting call that ends (after a long checkpoint) restarts the period.
+        let ended = soon + 3 * BULK_GRACE;
+        wal.deletion_call_ended(ended);
+        assert_eq!(wal.limit_after(WriteKind::Normal, ended), u64::MAX);
+        let late = ended + BULK_GRACE + Duration::from_millis(1);
         assert_eq!(wal.limit_after(WriteKind::Normal, late), NORMAL_LIMIT);
         // Once lapsed, it stays lapsed.
         assert_eq!(wal.limit_after(WriteKind::Normal, soon), NORMAL_LIMIT);
+        wal.deletion_call_ended(late);
+        assert_eq!(wal.limit_after(WriteKind::Normal, late), NORMAL_LIMIT);
+    }
+
+    #[test]
+    fn pages_copied_back_are_counted_until_the_log_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch("CREATE TABLE t (x BLOB)").unwrap();
+        let checkpointer = Connection::open(&path).unwrap();
+        // (A connection opens the log when it first reads.)
+        checkpointer
+            .query_row("SELECT count(*) FROM t", [], |_| Ok(()))
+            .unwrap();
+        let wal = Wal::new(&mut conn, checkpointer).unwrap();
+        let writer = FairMutex::new(conn);
+        let write = |rows: usize| {
+            let conn = writer.lock();
+            for _ in 0..rows {
+                conn.execute("INSERT INTO t VALUES (zeroblob(3000))", [])
+                    .unwrap();
+            }
+        };
+        write(20);
+        let written = wal.stats().wal_pages;
+        assert!(written >= 20, "{:?}", wal.stats());
+        assert_eq!(wal.stats().wal_pending, written);
+
+        wal.checkpoint(&writer);
+        assert_eq!(wal.stats().wal_pages, written);
+        assert_eq!(wal.stats().wal_pending, 0);
+        assert_eq!(wal.stats().checkpoints, 1);
+
+        // Everything was copied back: the next write starts the log over.
+        write(1);
+        let restarted = wal.stats();
+        assert!(restarted.wal_pages < written, "{restarted:?}");
+        assert_eq!(restarted.wal_pending, restarted.wal_pages);
     }
 
     #[test]
