@@ -168,7 +168,7 @@ pub fn child_cleanup(args: &[String]) {
     // The bare DELETE is one transaction, its commit's automatic checkpoint included.
     let (longest, checkpoints, checkpoint_ns, longest_checkpoint) = match stats {
         Some(s) => (
-            s.longest_transaction.as_nanos() as f64,
+            s.longest_transaction.max(s.longest_catch_up).as_nanos() as f64,
             s.checkpoints,
             s.checkpoint_time.as_nanos() as f64,
             s.longest_checkpoint.as_nanos() as f64,
@@ -388,7 +388,8 @@ pub fn cleanup(p: &Params, report: &mut Report, f: &Fixture) {
          in a fresh child process. Ours: `SessionManager::cleanup_expired` (the store's \
          `delete_expired` in bounded transactions until a short batch). The lock is timed by the \
          store itself (`SqliteStore::write_stats`: from `BEGIN IMMEDIATE` returning to `COMMIT` \
-         returning); the calls by a wrapping store. A call is its transaction plus, when the log \
+         returning, or a checkpoint's catch-up step under the lock, whichever is longer); the \
+         calls by a wrapping store. A call is its transaction plus, when the log \
          calls for one, a checkpoint run after the lock is released, on the store's own \
          checkpoint connection (other writers carry on meanwhile). Baseline: one bare \
          `DELETE FROM sessions WHERE expires_at <= ?` with the same pragmas (WAL, \
