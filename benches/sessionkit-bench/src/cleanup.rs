@@ -166,6 +166,7 @@ pub fn child_cleanup(args: &[String]) {
     };
     let longest_call = calls.iter().copied().max().unwrap_or(0) as f64;
     // The bare DELETE is one transaction, its commit's automatic checkpoint included.
+    let catch_up = stats.map_or(0.0, |s| s.longest_catch_up.as_nanos() as f64);
     let (longest, checkpoints, checkpoint_ns, longest_checkpoint) = match stats {
         Some(s) => (
             s.longest_transaction.max(s.longest_catch_up).as_nanos() as f64,
@@ -195,6 +196,7 @@ pub fn child_cleanup(args: &[String]) {
             "checkpoints": checkpoints,
             "checkpoint_ns": checkpoint_ns,
             "longest_checkpoint_ns": longest_checkpoint,
+            "longest_catch_up_ns": catch_up,
             "deleted": deleted,
             "rss_kib": peak_rss_kib(),
             "probe": probe,
