@@ -19,11 +19,11 @@
 //! checkpoints whatever the log holds; a deletion abandoned half-way is checkpointed by the
 //! first ordinary write after the grace period.
 //!
-//! A checkpoint has two steps. The first copies the log without the write lock. Pages that
-//! writers committed meanwhile are not copied, and a log never copied back entirely is never
-//! started over: it would grow for as long as writes keep coming. So the second step takes
-//! this store's write lock and copies the rest (only what was written during the first step),
-//! after which the next write starts the log from its beginning.
+//! A checkpoint has two steps. The first copies the log without the write lock (again, a few
+//! times at most, while many pages were written meanwhile). Pages that writers commit during it
+//! are not copied, and a log never copied back entirely is never started over: it would grow
+//! for as long as writes keep coming. So the second step takes this store's write lock and
+//! copies the rest, after which the next write starts the log from its beginning.
 //!
 //! The log file keeps its largest size until the store closes (SQLite's default: truncating
 //! it would happen inside the next write transaction).
@@ -46,6 +46,10 @@ use crate::error::StoreResult;
 pub(crate) const NORMAL_LIMIT: u64 = 1_000;
 /// Upper bound, in pages, on the log a bulk deletion lets grow (1 GiB of 4 KiB pages).
 pub(crate) const BULK_LIMIT_MAX: u64 = 262_144;
+/// Pages written during a checkpoint that its locked step may copy; above, another pass runs
+/// without the lock first (at most [`UNLOCKED_PASSES`] more).
+const CATCH_UP_PAGES: i32 = 64;
+const UNLOCKED_PASSES: usize = 3;
 /// How long after the last full deletion batch's call ordinary writes leave checkpoints to it.
 pub(crate) const BULK_GRACE: Duration = Duration::from_secs(1);
 
@@ -202,6 +206,16 @@ impl Wal {
         };
         let start = Instant::now();
         let mut result = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE);
+        // Without the lock again while the pages written meanwhile are many: what is left for
+        // the locked step should be little.
+        for _ in 0..UNLOCKED_PASSES {
+            match result {
+                Ok((log, copied)) if log - copied > CATCH_UP_PAGES => {
+                    result = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE);
+                }
+                _ => break,
+            }
+        }
         let mut catch_up = Duration::ZERO;
         if result.is_ok() {
             let _writer = writer.lock();
