@@ -282,6 +282,7 @@ fn field<const N: usize>(bytes: &[u8]) -> [u8; N] {
 
 #[cfg(test)]
 mod tests {
+    use super::canonical::tests::json_value;
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
@@ -351,22 +352,6 @@ mod tests {
         let mut lying = big.blob.clone();
         lying[6..14].copy_from_slice(&16u64.to_le_bytes());
         assert!(StateCodec::new(0, 1 << 30).decode(&lying).is_err());
-    }
-
-    fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            ".{0,40}".prop_map(Value::from),
-        ];
-        leaf.prop_recursive(4, 64, 8, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
-                prop::collection::btree_map(".{0,8}", inner, 0..8)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
     }
 
     proptest! {

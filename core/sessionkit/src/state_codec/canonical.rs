@@ -260,7 +260,7 @@ impl Writer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
@@ -369,7 +369,8 @@ mod tests {
         assert_eq!(nested, (br#"{"a":"b"}"#.to_vec(), b"[1,2]".to_vec()));
     }
 
-    fn json_value() -> impl Strategy<Value = Value> {
+    /// Any JSON value: every number kind, any text, ASCII with control characters.
+    pub(in crate::state_codec) fn json_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::from),
