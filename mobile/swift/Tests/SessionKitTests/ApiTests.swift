@@ -45,6 +45,18 @@ final class ApiTests: XCTestCase {
         }
     }
 
+    func testDumpAndMirrorOfCreatedNeverShowTheToken() throws {
+        let manager = try SessionManager.openMemory(config: Config(), clock: nil)
+        let created = try manager.createSession(user: "alice")
+        let secret = String(created.token.split(separator: ".").last ?? "")
+        var text = ""
+        dump(created, to: &text)
+        XCTAssertFalse(text.contains(secret), text)
+        let children = Mirror(reflecting: created).children.map { "\($0.label ?? ""): \($0.value)" }
+        XCTAssertTrue(children.contains("token: <redacted>"), "\(children)")
+        XCTAssertFalse(children.joined().contains(secret))
+    }
+
     func testListenerIsCalledBackUntilUnsubscribed() throws {
         let manager = try SessionManager.openMemory(config: Config(), clock: ManualClock(startMs: start))
         let recorder = EventRecorder()
