@@ -174,6 +174,11 @@ export interface ExportRecord {
   /** SHA-256 of the token's secret, base64url. */
   token_hash: string;
   state: { version: number; blob: string; updated_at: number } | null;
+  /**
+   * With no state: the version of the state last cleared, so writes after an import continue
+   * after it. Absent when the session has a state or never had one cleared.
+   */
+  cleared_state_version?: number;
 }
 
 /** Options of `export`. */

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use sessionkit::{
-    InsertOutcome, Result, SessionId, SessionLimit, SessionRecord, StateLookup, StatePut,
-    StateRecord, Store, StoreStats, UserPageQuery, WriteOutcome,
+    InsertOutcome, Result, SessionId, SessionLimit, SessionRecord, StateLookup, StatePut, Store,
+    StoreStats, StoredSession, UserPageQuery, WriteOutcome,
 };
 
 /// Delegates everything to `inner`, recording the duration of each `delete_expired`.
@@ -134,15 +134,11 @@ impl<S: Store> Store for TimedStore<S> {
         &self,
         after: Option<&SessionId>,
         limit: u32,
-    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
+    ) -> Result<Vec<StoredSession>> {
         self.inner.scan_sessions(after, limit).await
     }
 
-    async fn import_session(
-        &self,
-        record: &SessionRecord,
-        state: Option<&StateRecord>,
-    ) -> Result<bool> {
-        self.inner.import_session(record, state).await
+    async fn import_session(&self, session: &StoredSession) -> Result<bool> {
+        self.inner.import_session(session).await
     }
 }

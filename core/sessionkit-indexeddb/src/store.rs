@@ -12,8 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sessionkit::{
     ClientKind, Error, InsertOutcome, Result, SessionId, SessionLimit, SessionLimitPolicy,
-    SessionRecord, StateLookup, StatePut, StateRecord, Store, StoreStats, UserPageQuery,
-    WriteOutcome,
+    SessionRecord, StateLookup, StatePut, StateRecord, Store, StoreStats, StoredSession,
+    UserPageQuery, WriteOutcome,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -150,14 +150,6 @@ async fn stored_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Opti
         .await?
         .map(|value| stored_state_from_js(&value))
         .transpose()
-}
-
-/// The state of a session; a cleared one is none.
-async fn get_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Option<StateRecord>> {
-    Ok(match stored_state_in(states, id).await? {
-        Some(StoredState::Present(state)) => Some(state),
-        Some(StoredState::Cleared(_)) | None => None,
-    })
 }
 
 fn is_live(record: &SessionRecord, now: i64) -> bool {
@@ -583,7 +575,7 @@ impl Store for IndexedDbStore {
         &self,
         after: Option<&SessionId>,
         limit: u32,
-    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
+    ) -> Result<Vec<StoredSession>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -605,8 +597,16 @@ impl Store for IndexedDbStore {
             let states = tx.store(STATES)?;
             let mut page = Vec::with_capacity(records.len());
             for record in records {
-                let state = get_state_in(&states, &record.session.id).await?;
-                page.push((record, state));
+                let (state, cleared) = match stored_state_in(&states, &record.session.id).await? {
+                    Some(StoredState::Present(state)) => (Some(state), 0),
+                    Some(StoredState::Cleared(version)) => (None, version),
+                    None => (None, 0),
+                };
+                page.push(StoredSession {
+                    record,
+                    state,
+                    cleared_state_version: cleared,
+                });
             }
             Ok(page)
         }
@@ -614,14 +614,11 @@ impl Store for IndexedDbStore {
         tx.finish(result).await
     }
 
-    async fn import_session(
-        &self,
-        record: &SessionRecord,
-        state: Option<&StateRecord>,
-    ) -> Result<bool> {
+    async fn import_session(&self, session: &StoredSession) -> Result<bool> {
         let tx = self.write(&[SESSIONS, STATES])?;
         let result = async {
             let sessions = tx.store(SESSIONS)?;
+            let record = &session.record;
             let key = id_key(&record.session.id);
             if exists(&sessions, &key).await? {
                 return Ok(false);
@@ -629,8 +626,16 @@ impl Store for IndexedDbStore {
             if !add(&sessions, &session_to_js(record)?, None).await? {
                 return Ok(false);
             }
-            if let Some(state) = state {
+            if let Some(state) = &session.state {
                 put(&tx.store(STATES)?, &state_to_js(state)?, Some(&key)).await?;
+            } else if session.cleared_state_version > 0 {
+                // The export does not carry when the state was cleared; the session's last
+                // activity stands in (the time of a cleared record is informational).
+                let cleared = cleared_state_to_js(
+                    session.cleared_state_version,
+                    record.session.last_active_at,
+                )?;
+                put(&tx.store(STATES)?, &cleared, Some(&key)).await?;
             }
             Ok(true)
         }

@@ -17,7 +17,8 @@ use serde_json::{json, Map, Value};
 use sessionkit::{
     ClientInfo, ClientKind, Config, ErrorKind, InsertOutcome, ManualClock, MemoryStore, NewSession,
     Session, SessionId, SessionLimit, SessionLimitPolicy, SessionManager, SessionRecord,
-    StateCodec, StateLookup, StatePut, StateRecord, Store, TokenHash, UserPageQuery, WriteOutcome,
+    StateCodec, StateLookup, StatePut, StateRecord, Store, StoredSession, TokenHash, UserPageQuery,
+    WriteOutcome,
 };
 use sessionkit_indexeddb::{delete_database, IndexedDbStore, SCHEMA_VERSION};
 use wasm_bindgen::closure::Closure;
@@ -309,7 +310,10 @@ async fn state_blobs_round_trip_byte_for_byte() {
     for (n, case) in vectors.iter().enumerate() {
         let label = case["name"].as_str().expect("name");
         let owner = record(n as u8, "blobs", NOW, NOW + 60_000, true);
-        assert!(store.import_session(&owner, None).await.expect("import"));
+        assert!(store
+            .import_session(&StoredSession::new(owner.clone(), None))
+            .await
+            .expect("import"));
         let expected = STANDARD
             .decode(case["blob_base64"].as_str().expect("blob"))
             .expect("base64");
@@ -352,7 +356,7 @@ async fn malformed_records_are_reported_as_corrupt() {
     let store = fresh_store(&name).await;
     let good = record(1, "carol", NOW, NOW + 60_000, true);
     assert!(store
-        .import_session(&good, Some(&state(1, b"blob")))
+        .import_session(&StoredSession::new(good.clone(), Some(state(1, b"blob"))))
         .await
         .expect("import"));
 
@@ -418,7 +422,10 @@ async fn concurrent_conditional_writes_stay_atomic() {
     let name = unique_name("atomic");
     let store = fresh_store(&name).await;
     let owner = record(4, "erin", NOW, NOW + 60_000, true);
-    assert!(store.import_session(&owner, None).await.expect("import"));
+    assert!(store
+        .import_session(&StoredSession::new(owner.clone(), None))
+        .await
+        .expect("import"));
 
     // Two writers both expecting "no state yet": exactly one wins.
     let (a, b) = join(
@@ -497,13 +504,16 @@ async fn every_store_method_matches_the_memory_store() {
         (0x14, NOW - 700, live_until, true),
     ] {
         let r = record(byte, "ann", last, expires, active);
-        same!(m, i, |s| s
-            .import_session(&r, Some(&state(3, &[byte, 0, 0xff]))));
+        same!(m, i, |s| s.import_session(&StoredSession::new(
+            r.clone(),
+            Some(state(3, &[byte, 0, 0xff]))
+        )));
     }
     let bob = record(0x20, "bob", NOW - 10, live_until, true);
     same!(m, i, |s| s.insert_session(&bob, None));
     same!(m, i, |s| s.insert_session(&bob, None)); // IdTaken
-    same!(m, i, |s| s.import_session(&bob, None)); // false
+    same!(m, i, |s| s
+        .import_session(&StoredSession::new(bob.clone(), None))); // false
 
     // Keyset pages of every size, all and live only.
     for active_only in [false, true] {
@@ -614,7 +624,7 @@ async fn every_store_method_matches_the_memory_store() {
     loop {
         let page = same!(m, i, |s| s.scan_sessions(after.as_ref(), 2));
         match page.last() {
-            Some((last, _)) if page.len() == 2 => after = Some(last.session.id),
+            Some(last) if page.len() == 2 => after = Some(last.record.session.id),
             _ => break,
         }
     }
@@ -629,12 +639,44 @@ async fn every_store_method_matches_the_memory_store() {
     same!(m, i, |s| s.stats(NOW + 1_000_000));
 
     // Hard delete takes the state along.
-    same!(m, i, |s| s.import_session(&bob, Some(&state(9, b"bob's"))));
+    same!(m, i, |s| s.import_session(&StoredSession::new(
+        bob.clone(),
+        Some(state(9, b"bob's"))
+    )));
     same!(m, i, |s| s.delete_session(&bob.session.id));
     same!(m, i, |s| s.delete_session(&bob.session.id));
     same!(m, i, |s| s.get_state(&bob.session.id));
-    same!(m, i, |s| s.import_session(&bob, None));
+    same!(m, i, |s| s
+        .import_session(&StoredSession::new(bob.clone(), None)));
     same!(m, i, |s| s.get_state(&bob.session.id));
+
+    // A cleared state's version goes out with the export and back in with the import: the next
+    // write continues after it.
+    same!(m, i, |s| s.clear_state(&bob.session.id));
+    same!(m, i, |s| s.put_state(&bob.session.id, None, b"again", NOW));
+    same!(m, i, |s| s.clear_state(&bob.session.id));
+    let page = same!(m, i, |s| s.scan_sessions(None, 100));
+    let exported = page
+        .into_iter()
+        .find(|p| p.record.session.id == bob.session.id)
+        .expect("bob exported");
+    assert_eq!(
+        (exported.state.is_none(), exported.cleared_state_version),
+        (true, 1)
+    );
+    let moved = StoredSession {
+        record: record(0x70, "bob", NOW, NOW + 60_000, true),
+        state: None,
+        cleared_state_version: 41,
+    };
+    same!(m, i, |s| s.import_session(&moved));
+    same!(m, i, |s| s.put_state(
+        &moved.record.session.id,
+        Some(0),
+        b"next",
+        NOW
+    ));
+    same!(m, i, |s| s.scan_sessions(None, 100));
 
     assert_eq!(
         i.touch_session(&id(0x99), 0, 0).await,

@@ -136,12 +136,13 @@ pub(crate) const STATS_TOTALS: &str = "SELECT count(*), \
 pub(crate) const STATS_BY_KIND: &str =
     "SELECT client_kind, count(*) FROM sessions GROUP BY client_kind";
 
-/// A page of sessions with their state in id order, strictly after ?1 (an empty blob sorts
-/// before every id, so it means "from the start"). ?2 limit.
+/// A page of sessions with their state (and the version of their last cleared state) in id
+/// order, strictly after ?1 (an empty blob sorts before every id, so it means "from the
+/// start"). ?2 limit.
 pub(crate) const SCAN_SESSIONS: &str = concat!(
     "SELECT ",
     session_columns!(),
-    ", version, blob, updated_at FROM sessions \
+    ", version, blob, updated_at, cleared_state_version FROM sessions \
      LEFT JOIN session_state ON session_id = id \
      WHERE id > ?1 ORDER BY id LIMIT ?2"
 );

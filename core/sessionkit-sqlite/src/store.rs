@@ -19,7 +19,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde_json::{Map, Value};
 use sessionkit::{
     ClientKind, Error, InsertOutcome, Result, SessionId, SessionLimit, SessionLimitPolicy,
-    SessionRecord, StateLookup, StatePut, StateRecord, Store, StoreStats, UserPageQuery,
+    SessionRecord, StateLookup, StatePut, Store, StoreStats, StoredSession, UserPageQuery,
     WriteOutcome,
 };
 
@@ -531,7 +531,7 @@ impl Store for SqliteStore {
         &self,
         after: Option<&SessionId>,
         limit: u32,
-    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
+    ) -> Result<Vec<StoredSession>> {
         // The empty blob sorts before every 16-byte id: "from the start".
         let after: &[u8] = after.map_or(&[], |id| id.as_bytes());
         self.read(|conn| {
@@ -539,27 +539,36 @@ impl Store for SqliteStore {
             let mut rows = stmt.query(params![after, i64::from(limit)])?;
             let mut page = Vec::new();
             while let Some(row) = rows.next()? {
-                page.push((
-                    rows::session_from_row(row)?,
-                    rows::state_from_row(row, SESSION_COLUMN_COUNT)?,
-                ));
+                let state = rows::state_from_row(row, SESSION_COLUMN_COUNT)?;
+                let cleared = match state {
+                    Some(_) => 0,
+                    None => rows::version_from_sql(row.get(SESSION_COLUMN_COUNT + 3)?)?,
+                };
+                page.push(StoredSession {
+                    record: rows::session_from_row(row)?,
+                    state,
+                    cleared_state_version: cleared,
+                });
             }
             Ok(page)
         })
     }
 
-    async fn import_session(
-        &self,
-        record: &SessionRecord,
-        state: Option<&StateRecord>,
-    ) -> Result<bool> {
+    async fn import_session(&self, session: &StoredSession) -> Result<bool> {
+        let id = &session.record.session.id;
         self.write(|tx| {
-            if session_active(tx, &record.session.id)?.is_some() {
+            if session_active(tx, id)?.is_some() {
                 return Ok(false);
             }
-            rows::insert_session(tx, record)?;
-            if let Some(state) = state {
-                rows::insert_state(tx, &record.session.id, state)?;
+            rows::insert_session(tx, &session.record)?;
+            if let Some(state) = &session.state {
+                rows::insert_state(tx, id, state)?;
+            } else if session.cleared_state_version > 0 {
+                tx.prepare_cached(queries::SET_CLEARED_STATE_VERSION)?
+                    .execute(params![
+                        id.as_bytes(),
+                        rows::version_to_sql(session.cleared_state_version)?
+                    ])?;
             }
             Ok(true)
         })

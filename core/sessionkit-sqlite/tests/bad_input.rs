@@ -909,6 +909,14 @@ fn cases(fx: &Fx) -> Vec<Case> {
             run: import(|r| r.state.as_mut().unwrap().version = 0),
         },
         Case {
+            name: "import: cleared_state_version beside a state",
+            kind: ErrorKind::InvalidInput,
+            message:
+                "invalid cleared_state_version: must be absent (0) when the session has a state",
+            removes: None,
+            run: import(|r| r.cleared_state_version = 3),
+        },
+        Case {
             name: "import: expiry after the absolute expiry",
             kind: ErrorKind::InvalidInput,
             message: "invalid session: times are inconsistent",

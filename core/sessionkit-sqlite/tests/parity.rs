@@ -12,7 +12,7 @@ use pollster::block_on;
 use serde_json::{Map, Value};
 use sessionkit::{
     ClientInfo, ClientKind, MemoryStore, Session, SessionId, SessionLimit, SessionLimitPolicy,
-    SessionRecord, StateRecord, Store, TokenHash, UserPageQuery,
+    SessionRecord, StateRecord, Store, StoredSession, TokenHash, UserPageQuery,
 };
 
 use common::Rng;
@@ -271,9 +271,16 @@ fn step(step: usize, w: &mut World, memory: &MemoryStore, sqlite: &dyn Store) ->
         _ => {
             let record = w.record();
             let state = w.rng.chance(50).then(|| w.state());
-            both!("import_session", |s| s
-                .import_session(&record, state.as_ref())
-                .await)
+            let cleared = match state {
+                None if w.rng.chance(30) => w.rng.below(9),
+                _ => 0,
+            };
+            let session = StoredSession {
+                record,
+                state,
+                cleared_state_version: cleared,
+            };
+            both!("import_session", |s| s.import_session(&session).await)
         }
     };
     // The clock moves on, slowly enough that many sessions stay live.
@@ -283,7 +290,7 @@ fn step(step: usize, w: &mut World, memory: &MemoryStore, sqlite: &dyn Store) ->
     outcome
 }
 
-fn everything(store: &dyn Store) -> Vec<(SessionRecord, Option<StateRecord>)> {
+fn everything(store: &dyn Store) -> Vec<StoredSession> {
     block_on(store.scan_sessions(None, u32::MAX)).unwrap()
 }
 
@@ -381,7 +388,8 @@ fn stats_sums_durations_exactly_at_the_extremes() {
         let mut record = common::record(common::id(n as u8), "u", created_at, i64::MAX);
         record.session.last_active_at = last_active_at;
         for store in [&memory as &dyn Store, &sqlite] {
-            assert!(block_on(store.import_session(&record, None)).unwrap());
+            let session = StoredSession::new(record.clone(), None);
+            assert!(block_on(store.import_session(&session)).unwrap());
         }
         // (MemoryStore computes `now - 24h` unchecked, so `now` stays clear of i64::MIN.)
         for now in [0, 1_700_000_000_000, i64::MAX] {

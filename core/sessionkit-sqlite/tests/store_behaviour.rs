@@ -11,7 +11,7 @@ use rusqlite::Connection;
 use serde_json::json;
 use sessionkit::{
     ClientKind, Config, ErrorKind, ManualClock, NewSession, SessionManager, StateLookup, StatePut,
-    StateRecord, Store, UserPageQuery, WriteOutcome,
+    StateRecord, Store, StoredSession, UserPageQuery, WriteOutcome,
 };
 use sessionkit_sqlite::SqliteStore;
 
@@ -66,7 +66,8 @@ fn data_survives_a_reopen() {
         blob: vec![0, 1, 2, 255],
         updated_at: 6,
     };
-    assert!(block_on(store.import_session(&record, Some(&state))).unwrap());
+    let stored = StoredSession::new(record.clone(), Some(state));
+    assert!(block_on(store.import_session(&stored)).unwrap());
     drop(store);
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
@@ -75,7 +76,7 @@ fn data_survives_a_reopen() {
     );
     assert_eq!(
         block_on(store.scan_sessions(None, 10)).unwrap(),
-        vec![(record, Some(state))]
+        vec![stored]
     );
 }
 
@@ -283,4 +284,71 @@ fn the_engine_runs_end_to_end_on_sqlite() {
         assert_eq!(manager.count_active().await.unwrap(), 0);
     });
     assert_eq!(state_rows(&path), 0);
+}
+
+#[test]
+fn export_and_import_carry_a_cleared_state_version() {
+    let (_dir, _path, store) = common::temp_store();
+    let clock = ManualClock::new(1_700_000_000_000);
+    let open = |store: Arc<dyn Store>| {
+        SessionManager::open_with_clock(store, Config::default(), Arc::new(clock.clone())).unwrap()
+    };
+    let source = open(Arc::new(store));
+    block_on(async {
+        let cleared = source
+            .create(NewSession::new("alice", ClientKind::Web))
+            .await
+            .unwrap();
+        let plain = source
+            .create(NewSession::new("bob", ClientKind::Web))
+            .await
+            .unwrap();
+        let id = cleared.session.id;
+        for n in 0..2 {
+            source
+                .put_state(&id, &json!({ "n": n }), None)
+                .await
+                .unwrap();
+        }
+        source.clear_state(&id).await.unwrap();
+
+        let exported = source.export(None, 10).await.unwrap();
+        let of = |id| exported.iter().find(|r| r.session.id == id).unwrap();
+        assert_eq!(of(id).cleared_state_version, 2);
+        assert!(of(id).state.is_none());
+        let text = serde_json::to_value(of(id)).unwrap();
+        assert_eq!(text["cleared_state_version"], 2);
+        // A session that never had a state cleared writes no such field.
+        let text = serde_json::to_value(of(plain.session.id)).unwrap();
+        assert!(text.get("cleared_state_version").is_none(), "{text}");
+
+        // Into another SQLite file and into memory: the next write continues after version 2,
+        // so a client still holding version 1 or 2 cannot match the new state.
+        let (_dir2, _path2, other) = common::temp_store();
+        let targets: [Arc<dyn Store>; 2] =
+            [Arc::new(other), Arc::new(sessionkit::MemoryStore::new())];
+        for target in targets {
+            let manager = open(target);
+            for record in &exported {
+                assert!(manager.import(record.clone()).await.unwrap());
+            }
+            assert_eq!(manager.export(None, 10).await.unwrap(), exported);
+            let err = manager
+                .put_state(&id, &json!({}), Some(2))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Conflict);
+            assert_eq!(
+                manager.put_state(&id, &json!({}), Some(0)).await.unwrap(),
+                3
+            );
+            assert_eq!(
+                manager
+                    .put_state(&plain.session.id, &json!({}), None)
+                    .await
+                    .unwrap(),
+                1
+            );
+        }
+    });
 }

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{SessionRecord, StateRecord};
+use crate::store::{SessionRecord, StateRecord, StoredSession};
 use crate::{metadata, validation, Error, Result, Session, StateCodec, TokenHash};
 
 /// One exported session.
@@ -21,6 +21,15 @@ pub struct ExportRecord {
     pub token_hash: String,
     /// The session's state, still encoded.
     pub state: Option<ExportedState>,
+    /// With no state: the version of the state last cleared, so that writes after an import
+    /// continue after it and a version never repeats within a session. Absent (0) when the
+    /// session has a state or never had one cleared.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cleared_state_version: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Encoded state inside an [`ExportRecord`].
@@ -41,15 +50,26 @@ impl std::fmt::Debug for ExportRecord {
             .field("session", &self.session)
             .field("token_hash", &"<redacted>")
             .field("state", &self.state)
+            .field("cleared_state_version", &self.cleared_state_version)
             .finish()
     }
 }
 
 impl ExportRecord {
-    pub(crate) fn from_stored(record: SessionRecord, state: Option<StateRecord>) -> Self {
+    pub(crate) fn from_stored(stored: StoredSession) -> Self {
+        let StoredSession {
+            record,
+            state,
+            cleared_state_version,
+        } = stored;
         ExportRecord {
             token_hash: URL_SAFE_NO_PAD.encode(record.token_hash.as_bytes()),
             session: record.session,
+            cleared_state_version: if state.is_some() {
+                0
+            } else {
+                cleared_state_version
+            },
             state: state.map(|s| ExportedState {
                 version: s.version,
                 blob: URL_SAFE_NO_PAD.encode(&s.blob),
@@ -59,10 +79,7 @@ impl ExportRecord {
     }
 
     /// Checks every field (and verifies the state blob) and converts to what a store keeps.
-    pub(crate) fn into_stored(
-        self,
-        codec: &StateCodec,
-    ) -> Result<(SessionRecord, Option<StateRecord>)> {
+    pub(crate) fn into_stored(self, codec: &StateCodec) -> Result<StoredSession> {
         let s = &self.session;
         validation::user_id(&s.user_id)?;
         metadata::to_text(&s.metadata)?;
@@ -94,12 +111,19 @@ impl ExportRecord {
                 })
             }
         };
-        Ok((
-            SessionRecord {
+        if state.is_some() && self.cleared_state_version != 0 {
+            return Err(Error::invalid_input(
+                "cleared_state_version",
+                "must be absent (0) when the session has a state",
+            ));
+        }
+        Ok(StoredSession {
+            record: SessionRecord {
                 session: self.session,
                 token_hash,
             },
             state,
-        ))
+            cleared_state_version: self.cleared_state_version,
+        })
     }
 }

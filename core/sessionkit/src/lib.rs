@@ -76,6 +76,6 @@ pub use state_codec::{
 };
 pub use store::{
     InsertOutcome, SessionLimit, SessionRecord, StateLookup, StatePut, StateRecord, Store,
-    StoreStats, UserPageQuery, WriteOutcome,
+    StoreStats, StoredSession, UserPageQuery, WriteOutcome,
 };
 pub use token::{Token, TokenHash};

@@ -521,15 +521,15 @@ impl SessionManager {
             .scan_sessions(after, limit)
             .await?
             .into_iter()
-            .map(|(record, state)| crate::ExportRecord::from_stored(record, state))
+            .map(crate::ExportRecord::from_stored)
             .collect())
     }
 
     /// Imports one exported session (insert-only). Returns false, changing nothing, when a
     /// session with its id exists already. Every field is checked and the state verified first.
     pub async fn import(&self, record: crate::ExportRecord) -> Result<bool> {
-        let (record, state) = record.into_stored(&self.codec)?;
-        self.store.import_session(&record, state.as_ref()).await
+        let stored = record.into_stored(&self.codec)?;
+        self.store.import_session(&stored).await
     }
 
     // ---- helpers --------------------------------------------------------------------------

@@ -378,7 +378,7 @@ impl Store for MemoryStore {
         &self,
         after: Option<&SessionId>,
         limit: u32,
-    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>> {
+    ) -> Result<Vec<StoredSession>> {
         let inner = self.lock()?;
         let lower = match after {
             Some(id) => Bound::Excluded(*id),
@@ -388,22 +388,32 @@ impl Store for MemoryStore {
             .sessions
             .range((lower, Bound::Unbounded))
             .take(limit as usize)
-            .map(|(id, r)| (r.clone(), inner.states.get(id).cloned()))
+            .map(|(id, r)| {
+                let state = inner.states.get(id).cloned();
+                let cleared = match state {
+                    Some(_) => 0,
+                    None => inner.cleared.get(id).copied().unwrap_or(0),
+                };
+                StoredSession {
+                    record: r.clone(),
+                    state,
+                    cleared_state_version: cleared,
+                }
+            })
             .collect())
     }
 
-    async fn import_session(
-        &self,
-        record: &SessionRecord,
-        state: Option<&StateRecord>,
-    ) -> Result<bool> {
+    async fn import_session(&self, session: &StoredSession) -> Result<bool> {
         let mut inner = self.lock()?;
-        if inner.sessions.contains_key(&record.session.id) {
+        let id = session.record.session.id;
+        if inner.sessions.contains_key(&id) {
             return Ok(false);
         }
-        inner.insert(record.clone());
-        if let Some(state) = state {
-            inner.states.insert(record.session.id, state.clone());
+        inner.insert(session.record.clone());
+        if let Some(state) = &session.state {
+            inner.states.insert(id, state.clone());
+        } else if session.cleared_state_version > 0 {
+            inner.cleared.insert(id, session.cleared_state_version);
         }
         Ok(true)
     }

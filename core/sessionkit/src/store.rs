@@ -88,6 +88,30 @@ pub struct StateRecord {
     pub updated_at: i64,
 }
 
+/// A session as export and import carry it: the record, its encoded state, and where its state
+/// versions continue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSession {
+    /// The session and its token hash.
+    pub record: SessionRecord,
+    /// Its state, still encoded.
+    pub state: Option<StateRecord>,
+    /// With no state: the version the last cleared state had, which the next write continues
+    /// after (0 = never cleared). Always 0 when `state` is some (its version is higher).
+    pub cleared_state_version: u64,
+}
+
+impl StoredSession {
+    /// A session with this state (or none) that never had a state cleared.
+    pub fn new(record: SessionRecord, state: Option<StateRecord>) -> Self {
+        StoredSession {
+            record,
+            state,
+            cleared_state_version: 0,
+        }
+    }
+}
+
 /// What `get_state` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateLookup {
@@ -229,17 +253,15 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
     /// Removes the state of an active session, remembering its version (see `put_state`).
     async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome>;
 
-    /// Every session in id order, `limit` at a time after `after` (for export).
+    /// Every session in id order, `limit` at a time after `after` (for export), with its state
+    /// or, when it has none, the version of its last cleared state.
     async fn scan_sessions(
         &self,
         after: Option<&SessionId>,
         limit: u32,
-    ) -> Result<Vec<(SessionRecord, Option<StateRecord>)>>;
+    ) -> Result<Vec<StoredSession>>;
 
-    /// Inserts a session exactly as given, with its state (for import). False if the id exists.
-    async fn import_session(
-        &self,
-        record: &SessionRecord,
-        state: Option<&StateRecord>,
-    ) -> Result<bool>;
+    /// Inserts a session exactly as given, with its state or its cleared-state version (for
+    /// import). False, changing nothing, if the id exists.
+    async fn import_session(&self, session: &StoredSession) -> Result<bool>;
 }
