@@ -18,6 +18,7 @@
 mod cleanup;
 mod codec;
 mod fixture;
+mod host;
 mod measure;
 mod ops;
 mod peer;
@@ -212,43 +213,44 @@ fn run(o: Options) {
 
     // The document is rewritten after every case, so an interrupted run keeps what it measured.
     let save = |report: &Report| write_document(&o, report, started.elapsed().as_secs_f64());
+    // Runs one case, timing it and the CPU the host took meanwhile.
+    let timed = |report: &mut Report, case: &str, body: &dyn Fn(&mut Report)| {
+        eprintln!("{case}");
+        let start = host::Start::now();
+        body(report);
+        report.host.push(start.finish(case));
+        save(report);
+    };
     if wants("validate") {
-        eprintln!("validate");
-        ops::validate(p, &mut report, &fixtures);
-        save(&report);
+        timed(&mut report, "validate", &|r| ops::validate(p, r, &fixtures));
     }
     if wants("create") {
-        eprintln!("create");
-        ops::create(p, &mut report, &fixtures[0]);
-        save(&report);
+        timed(&mut report, "create", &|r| ops::create(p, r, &fixtures[0]));
     }
     if wants("list") {
-        eprintln!("list");
-        ops::list(p, &mut report, &list_fixture);
-        save(&report);
+        timed(&mut report, "list", &|r| ops::list(p, r, &list_fixture));
     }
     if wants("codec") {
-        eprintln!("codec");
         assert!(
             codec::corpus_present(&p.corpus),
             "corpus missing in {}",
             p.corpus.display()
         );
-        codec::codec(p, &mut report);
-        save(&report);
+        timed(&mut report, "codec", &|r| codec::codec(p, r));
     }
     if wants("peer") {
-        eprintln!("peer");
-        peer::peer(p, &mut report, o.peer_bin.as_deref());
-        save(&report);
+        timed(&mut report, "peer", &|r| {
+            peer::peer(p, r, o.peer_bin.as_deref())
+        });
     }
     if wants("browser") {
         peer::browser(&mut report, &o.browser_json);
         save(&report);
     }
     if wants("cleanup") {
-        eprintln!("cleanup");
-        cleanup::cleanup(p, &mut report, &largest);
+        timed(&mut report, "cleanup", &|r| {
+            cleanup::cleanup(p, r, &largest)
+        });
     }
     save(&report);
     let json_path = p.work_dir.join("checks.json");
@@ -305,7 +307,8 @@ fn document(o: &Options, report: &Report, seconds: f64) -> String {
          - machine: {cores} cores (`nproc`), {cpu}, {mem}\n\
          - toolchain: {rustc}, `--release` (thin LTO), SQLite {sqlite} (bundled)\n\
          - run time: {minutes:.1} min\n\
-         - targets met: {met} of {total}\n\n\
+         - targets met: {met} of {total}\n\
+         {host}\n\
          Every case runs its contenders in the same process, interleaved in rounds (rotating \
          which goes first) after a warm-up round, and reports the median round. The machine is \
          small (2 cores) and may be shared with other work, so single figures move by up to \
@@ -327,6 +330,10 @@ fn document(o: &Options, report: &Report, seconds: f64) -> String {
         sqlite = rusqlite::version(),
         minutes = seconds / 60.0,
         total = report.checks.len(),
+        host = host::describe(
+            &report.host,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        ),
         summary = report.summary(),
     );
     for section in &report.sections {

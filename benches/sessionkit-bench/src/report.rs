@@ -26,6 +26,8 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Markdown sections (each starting with its `##` heading), in run order.
     pub sections: Vec<String>,
+    /// Each case's wall time and the CPU the host took meanwhile.
+    pub host: Vec<crate::host::Span>,
 }
 
 impl Report {
