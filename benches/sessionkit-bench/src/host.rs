@@ -66,7 +66,7 @@ pub fn describe(spans: &[Span], cores: usize) -> String {
             Some(stolen) => {
                 let share = 100.0 * stolen / (s.wall * cores.max(1) as f64).max(f64::MIN_POSITIVE);
                 format!(
-                    "{} {:.1} s of {:.0} s ({share:.1} %)",
+                    "{} {:.1} s of {:.1} s ({share:.1} %)",
                     s.case, stolen, s.wall
                 )
             }
