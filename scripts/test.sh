@@ -21,9 +21,12 @@ apt_install clang
 
 step "Format"
 cargo fmt --all --check
+# The fuzz crate is a workspace of its own (scripts/fuzz.sh builds it with nightly).
+cargo fmt --manifest-path fuzz/Cargo.toml --all --check
 
 step "Lint (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings
 
 step "Build the engine for wasm32-unknown-unknown"
 cargo build -p sessionkit --target wasm32-unknown-unknown --locked
