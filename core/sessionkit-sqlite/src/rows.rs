@@ -6,7 +6,8 @@ use rusqlite::types::FromSql;
 use rusqlite::{params, Connection, Row};
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientInfo, ClientKind, Error, Session, SessionId, SessionRecord, StateRecord, TokenHash,
+    ClientInfo, ClientKind, Error, Session, SessionId, SessionRecord, StateRecord, StoredSession,
+    TokenHash,
 };
 
 use crate::error::StoreResult;
@@ -85,6 +86,26 @@ pub(crate) fn state_from_row(row: &Row<'_>, start: usize) -> StoreResult<Option<
         blob: column(row, start + 1, "blob")?,
         updated_at: column(row, start + 2, "updated_at")?,
     }))
+}
+
+/// Decodes a scanned session from its session columns, then `version, blob, updated_at,
+/// cleared_state_version`: the cleared version counts only when there is no state (a later
+/// state's version is higher, and the column keeps the old value).
+pub(crate) fn stored_session_from_row(row: &Row<'_>) -> StoreResult<StoredSession> {
+    let state = state_from_row(row, SESSION_COLUMN_COUNT)?;
+    let cleared_state_version = match state {
+        Some(_) => 0,
+        None => version_from_sql(column(
+            row,
+            SESSION_COLUMN_COUNT + 3,
+            "cleared_state_version",
+        )?)?,
+    };
+    Ok(StoredSession {
+        record: session_from_row(row)?,
+        state,
+        cleared_state_version,
+    })
 }
 
 /// A stored state version: never negative.

@@ -25,7 +25,7 @@ use sessionkit::{
 
 use crate::error::StoreResult;
 use crate::pool::ReaderPool;
-use crate::rows::{self, SESSION_COLUMN_COUNT};
+use crate::rows;
 use crate::wal::{Wal, WriteKind, WriteStats};
 use crate::{connection, queries};
 
@@ -539,16 +539,7 @@ impl Store for SqliteStore {
             let mut rows = stmt.query(params![after, i64::from(limit)])?;
             let mut page = Vec::new();
             while let Some(row) = rows.next()? {
-                let state = rows::state_from_row(row, SESSION_COLUMN_COUNT)?;
-                let cleared = match state {
-                    Some(_) => 0,
-                    None => rows::version_from_sql(row.get(SESSION_COLUMN_COUNT + 3)?)?,
-                };
-                page.push(StoredSession {
-                    record: rows::session_from_row(row)?,
-                    state,
-                    cleared_state_version: cleared,
-                });
+                page.push(rows::stored_session_from_row(row)?);
             }
             Ok(page)
         })

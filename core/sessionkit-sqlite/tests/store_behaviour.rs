@@ -134,6 +134,10 @@ fn undecodable_rows_are_corrupt_not_panics() {
             "UPDATE sessions SET created_at = 'yesterday'",
         ),
         ("state version", "UPDATE session_state SET version = -1"),
+        (
+            "cleared state version",
+            "DELETE FROM session_state; UPDATE sessions SET cleared_state_version = -1",
+        ),
     ];
     for (what, sql) in corruptions {
         let (_dir, path, store) = common::temp_store();
@@ -154,6 +158,15 @@ fn undecodable_rows_are_corrupt_not_panics() {
                 state.unwrap_err().kind(),
                 ErrorKind::Corrupt,
                 "{what}: get_state"
+            );
+            continue;
+        }
+        if what == "cleared state version" {
+            let put = block_on(store.put_state(&common::id(1), None, b"y", 2));
+            assert_eq!(
+                put.unwrap_err().kind(),
+                ErrorKind::Corrupt,
+                "{what}: put_state"
             );
             continue;
         }

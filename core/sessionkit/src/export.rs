@@ -65,11 +65,7 @@ impl ExportRecord {
         ExportRecord {
             token_hash: URL_SAFE_NO_PAD.encode(record.token_hash.as_bytes()),
             session: record.session,
-            cleared_state_version: if state.is_some() {
-                0
-            } else {
-                cleared_state_version
-            },
+            cleared_state_version,
             state: state.map(|s| ExportedState {
                 version: s.version,
                 blob: URL_SAFE_NO_PAD.encode(&s.blob),
