@@ -64,7 +64,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventListener, ListenerFn, Subscription};
 pub use export::{ExportRecord, ExportedState};
 pub use id::SessionId;
-pub use manager::SessionManager;
+pub use manager::{SessionManager, StateBlob};
 pub use memory::MemoryStore;
 pub use model::{
     ClientInfo, ClientKind, Created, ListOptions, NewSession, Page, Session, SessionStatus, State,

@@ -18,6 +18,9 @@ use crate::{
 
 /// How many times an operation retries after losing an optimistic race (an id collision, a
 /// metadata or state write that raced another writer) before giving up with `Storage`.
+mod encoded_state;
+pub use encoded_state::StateBlob;
+
 const MAX_ATTEMPTS: usize = 16;
 /// Sessions deleted per `cleanup_expired` transaction: small enough that no batch holds the
 /// write lock for long, large enough to amortize each transaction's cost.

@@ -145,6 +145,15 @@ impl StateCodec {
         })
     }
 
+    /// The JSON size a blob's header declares, when the blob has this codec's header; the blob
+    /// is not verified.
+    pub fn declared_size(&self, blob: &[u8]) -> Option<u64> {
+        if blob.len() < HEADER_LEN || &blob[..4] != MAGIC || blob[4] != FORMAT_VERSION {
+            return None;
+        }
+        Some(u64::from_le_bytes(field(&blob[6..14])))
+    }
+
     /// Decodes and verifies a blob, returning the JSON bytes and facts without parsing them.
     pub fn decode_json(&self, blob: &[u8]) -> Result<(Vec<u8>, bool, u32)> {
         if blob.len() < HEADER_LEN || &blob[..4] != MAGIC {
