@@ -1,6 +1,6 @@
 // Types of the npm package `sessionkit` (hand-written; checked by types/usage.ts under
-// `tsc --strict`). Field names are SPEC §1's in camelCase; times are integer milliseconds since
-// the Unix epoch; JSON values are plain JS values.
+// `tsc --strict`). Field names are docs/SPEC.md §1's in camelCase; times are integer
+// milliseconds since the Unix epoch; JSON values are plain JS values.
 
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -200,7 +200,7 @@ export type SessionEvent =
   | { type: 'StateChanged'; sessionId: string; version: number }
   | { type: 'CleanupCompleted'; removed: number };
 
-/** The SPEC §5 error kinds. */
+/** The error kinds (docs/SPEC.md §5). */
 export type ErrorKind =
   | 'InvalidToken'
   | 'NotFound'

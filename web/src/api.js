@@ -7,7 +7,7 @@
 
 import { ManualClockCore, SessionManagerCore } from '../dist/wasm/sessionkit_wasm.js';
 
-/** The names of the SPEC §5 error kinds. */
+/** The names of the error kinds (docs/SPEC.md §5). */
 export const ERROR_KINDS = Object.freeze([
   'InvalidToken',
   'NotFound',
@@ -23,7 +23,7 @@ export const ERROR_KINDS = Object.freeze([
 
 const DETAIL_FIELDS = ['currentVersion', 'what', 'field', 'reason', 'found', 'supported'];
 
-/** Every sessionkit failure: `kind` names the SPEC §5 variant; its fields ride along. */
+/** Every sessionkit failure: `kind` names the docs/SPEC.md §5 variant; its fields ride along. */
 export class SessionkitError extends Error {
   constructor(kind, message, details = {}) {
     super(message);
