@@ -1,8 +1,9 @@
 //! What can make a command fail, how each failure is printed, and which exit code it gives.
 //!
-//! Engine errors keep their SPEC §5 `kind`; the CLI adds only what is its own: usage errors
-//! (from clap), file I/O, a bad line in an import file (which wraps the engine's error with the
-//! line number) and a failed demo self-check. See [`crate::cli::EXIT_CODES_HELP`] for the codes.
+//! Engine errors keep their docs/SPEC.md §5 `kind`; the CLI adds only what is its own: usage
+//! errors (from clap), file I/O, a bad line in an import file (which wraps the engine's error with
+//! the line number) and a failed demo self-check. See [`crate::cli::EXIT_CODES_HELP`] for the
+//! codes.
 
 use std::fmt;
 
@@ -65,7 +66,8 @@ impl CliError {
         }
     }
 
-    /// The `kind` shown in JSON: a SPEC §5 variant name, or `Usage`, `Io`, `DemoCheckFailed`.
+    /// The `kind` shown in JSON: a variant name of docs/SPEC.md §5, or `Usage`, `Io`,
+    /// `DemoCheckFailed`.
     pub fn kind(&self) -> &'static str {
         match self {
             CliError::Usage(_) => "Usage",

@@ -1,8 +1,8 @@
 //! Bad input through the `sessionkit` binary: each case exits with the code its error kind maps
 //! to (see `sessionkit --help`), prints `error: <message>` naming the field or reason on stderr
 //! (and the same error as JSON with `--json`), and leaves the database's full dump unchanged —
-//! except where an expired session found by the command is removed (SPEC §1), and then exactly
-//! that session goes.
+//! except where an expired session found by the command is removed (docs/SPEC.md §1), and then
+//! exactly that session goes.
 //!
 //! Arguments cannot carry NUL bytes through a command line; the Rust API's table covers those.
 
@@ -769,7 +769,7 @@ fn every_bad_input_exits_non_zero_with_a_clear_message_and_changes_nothing() {
             "line 1: invalid session: times are inconsistent",
         ),
     ];
-    // Expired sessions: refused as Expired, and removed (SPEC §1).
+    // Expired sessions: refused as Expired, and removed (docs/SPEC.md §1).
     for (args, (id, token)) in [
         vec!["validate".to_owned(), expired[0].1.clone()],
         vec!["touch".to_owned(), expired[1].0.clone()],

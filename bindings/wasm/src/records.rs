@@ -229,9 +229,9 @@ impl<'a> From<&'a sessionkit::Event> for JsEvent<'a> {
     }
 }
 
-/// An error as plain data: `kind` (the SPEC §5 variant), `message`, and the variant's fields
-/// (`currentVersion`, `what`, `field`, `reason`, `found`, `supported`). The npm package turns it
-/// into a `SessionkitError`.
+/// An error as plain data: `kind` (the docs/SPEC.md §5 variant), `message`, and the variant's
+/// fields (`currentVersion`, `what`, `field`, `reason`, `found`, `supported`). The npm package
+/// turns it into a `SessionkitError`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsError<'a> {

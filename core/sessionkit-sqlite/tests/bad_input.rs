@@ -1,7 +1,8 @@
-//! Bad input through the Rust API on a SQLite file (SPEC §5: "bad input never changes stored
-//! data"). Each case is refused with the expected `ErrorKind` and a message naming the field or
-//! the reason, and the database's full dump is the same before and after — except where SPEC §1
-//! says an expired session found by the call is removed, and then exactly that session goes.
+//! Bad input through the Rust API on a SQLite file (docs/SPEC.md §5: "bad input never changes
+//! stored data"). Each case is refused with the expected `ErrorKind` and a message naming the
+//! field or the reason, and the database's full dump is the same before and after — except where
+//! docs/SPEC.md §1 says an expired session found by the call is removed, and then exactly that
+//! session goes.
 
 #[path = "support/dump.rs"]
 mod dump;
@@ -932,7 +933,7 @@ fn cases(fx: &Fx) -> Vec<Case> {
         },
     ];
 
-    // ---- expired sessions: refused as Expired, and removed (SPEC §1) ------------------------
+    // ---- expired sessions: refused as Expired, and removed (docs/SPEC.md §1) ----------------
     let expired = fx.expired.clone();
     let e = |i: usize| expired[i].clone();
     let mut on_expired: Vec<Case> = vec![

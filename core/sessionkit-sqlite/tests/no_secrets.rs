@@ -1,7 +1,7 @@
-//! SPEC §2: no token, secret or token hash is ever printed — not in logs (`tracing`, recorded
-//! here at TRACE with every field), not in `Debug` output (`{:?}` and `{:#?}`) of any public
-//! type, not in an error — and the database file holds neither a token nor its secret (only the
-//! SHA-256 of the secret).
+//! docs/SPEC.md §2: no token, secret or token hash is ever printed — not in logs (`tracing`,
+//! recorded here at TRACE with every field), not in `Debug` output (`{:?}` and `{:#?}`) of any
+//! public type, not in an error — and the database file holds neither a token nor its secret
+//! (only the SHA-256 of the secret).
 
 use std::io::Write;
 use std::path::Path;

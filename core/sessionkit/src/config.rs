@@ -1,4 +1,4 @@
-//! Manager configuration (SPEC §1) and its validation.
+//! Manager configuration (docs/SPEC.md §1) and its validation.
 
 /// What `create` does when a user already has `max_sessions_per_user` live sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

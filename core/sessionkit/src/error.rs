@@ -1,4 +1,4 @@
-//! The one error set of sessionkit (SPEC §5), shared by every store and every binding.
+//! The one error set of sessionkit (docs/SPEC.md §5), shared by every store and every binding.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Events (SPEC §4): what happened to which session, delivered to subscribed listeners.
+//! Events (docs/SPEC.md §4): what happened to which session, delivered to subscribed listeners.
 //! Events name sessions by id only; no event carries a token.
 
 use std::sync::{Arc, Mutex, Weak};

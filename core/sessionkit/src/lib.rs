@@ -7,6 +7,9 @@
 //! and delegates persistence to a [`Store`]. It performs no I/O of its own and builds for native
 //! targets and `wasm32-unknown-unknown`.
 //!
+//! The behaviour is specified in `docs/SPEC.md` at the repository root; "SPEC §N" in these docs
+//! and comments means its section N.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use sessionkit::{ClientKind, Config, ManualClock, MemoryStore, NewSession, SessionManager};

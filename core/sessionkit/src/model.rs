@@ -1,5 +1,5 @@
 //! The records that cross the API: sessions, their clients, pages, state and statistics.
-//! Field names are SPEC §1's, and serialize under those names for every face.
+//! Field names are docs/SPEC.md §1's, and serialize under those names for every face.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! Tokens (SPEC §2): `<id>.<secret>`, the secret 256 bits from the OS CSPRNG, only its SHA-256
-//! stored, compared in constant time. Nothing here prints a secret.
+//! Tokens (docs/SPEC.md §2): `<id>.<secret>`, the secret 256 bits from the OS CSPRNG, only its
+//! SHA-256 stored, compared in constant time. Nothing here prints a secret.
 
 use std::fmt;
 

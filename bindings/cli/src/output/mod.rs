@@ -16,7 +16,7 @@ use crate::error::{CliError, CliResult};
 
 /// A command's result, printable for people and for scripts.
 pub trait Render {
-    /// The JSON document (SPEC §1 field names, times as i64 milliseconds).
+    /// The JSON document (docs/SPEC.md §1 field names, times as i64 milliseconds).
     fn json(&self) -> Value;
     /// The human form: tables and sentences, times as ISO-8601 UTC. Ends without a newline.
     fn human(&self) -> String;
