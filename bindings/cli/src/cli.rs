@@ -239,6 +239,43 @@ pub enum Command {
         #[arg(long = "in", value_name = "FILE")]
         input: Option<PathBuf>,
     },
+
+    /// Serve the HTTP API (docs/SPEC.md §8) over the database; prints `listening on
+    /// http://HOST:PORT` once it accepts connections. SIGTERM or SIGINT stop it cleanly.
+    Serve(ServeArgs),
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// File holding the admin key (created with a new random key, mode 0600, when missing)
+    /// [default: SESSIONKIT_ADMIN_KEY, else <db>.admin-key].
+    #[arg(long, value_name = "PATH")]
+    pub admin_key_file: Option<PathBuf>,
+
+    /// An origin allowed to call the API from a browser (repeat for more).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+
+    /// Log lines as text or as JSON objects (on stderr).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
+    /// Also serve the demo page at / with a demo-only sign-in (anyone can sign in as anyone).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Event stream heartbeat period [default: 25000].
+    #[arg(long, value_name = "MS")]
+    pub heartbeat_ms: Option<u64>,
+
+    /// Background cleanup period, 0 for none [default: 300000].
+    #[arg(long, value_name = "MS")]
+    pub cleanup_interval_ms: Option<u64>,
 }
 
 /// Arguments of `create`.

@@ -2,6 +2,7 @@
 //! to the [`Printer`]. No business rule lives here.
 
 mod maintenance;
+mod serve;
 mod sessions;
 mod state;
 mod transfer;
@@ -19,10 +20,13 @@ pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
         return crate::demo::run(&db, &global.config, printer).await;
     }
     let missing = match cli.command {
-        Command::Create(_) | Command::Import { .. } => Missing::Create,
+        Command::Create(_) | Command::Import { .. } | Command::Serve(_) => Missing::Create,
         _ => Missing::Refuse,
     };
     let manager = database::open(&db, missing, &global.config)?;
+    if let Command::Serve(args) = &cli.command {
+        return serve::run(manager, &db, args);
+    }
     let m = &manager;
     let p = printer;
     match &cli.command {
@@ -47,5 +51,6 @@ pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
         Command::State(command) => state::run(m, p, command).await,
         Command::Export { out } => transfer::export(m, p, out.as_deref()).await,
         Command::Import { input } => transfer::import(m, p, input.as_deref()).await,
+        Command::Serve(_) => Ok(()),
     }
 }

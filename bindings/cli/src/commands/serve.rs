@@ -1,0 +1,162 @@
+//! `sessionkit serve`: the HTTP API over the database, until SIGTERM or SIGINT.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sessionkit::{Error, SessionManager};
+use sessionkit_server::{Server, ServerConfig};
+
+use crate::cli::ServeArgs;
+use crate::error::{CliError, CliResult};
+
+/// Environment variable holding the admin key when no `--admin-key-file` is given.
+pub const ADMIN_KEY_ENV: &str = "SESSIONKIT_ADMIN_KEY";
+
+/// Runs the server until a signal asks it to stop.
+pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()> {
+    init_logging(&args.log_format);
+    let admin_key = admin_key(db, args)?;
+    let mut config = ServerConfig {
+        cors_origins: args.cors_origins.clone(),
+        demo: args.demo,
+        ..ServerConfig::default()
+    };
+    if let Some(ms) = args.heartbeat_ms {
+        if ms == 0 {
+            return Err(Error::invalid_input("heartbeat_ms", "must be at least 1").into());
+        }
+        config.heartbeat_ms = ms;
+    }
+    if let Some(ms) = args.cleanup_interval_ms {
+        config.cleanup_interval_ms = ms;
+    }
+    let server = Server::new(Arc::new(manager), &admin_key, config)?;
+    drop(admin_key);
+    let listener = std::net::TcpListener::bind(&args.listen)
+        .map_err(|e| CliError::io(format!("cannot listen on {}", args.listen), e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| CliError::io("cannot read the listening address", e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| CliError::io("cannot set up the listener", e))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("cannot start the async runtime", e))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| CliError::io("cannot set up the listener", e))?;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on http://{address}")
+            .and_then(|()| {
+                if args.demo {
+                    writeln!(
+                        stdout,
+                        "demo: open http://{address}/ in two browser windows (or a window and a \
+                         private one) and sign in as the same name"
+                    )?;
+                }
+                stdout.flush()
+            })
+            .map_err(|e| CliError::io("cannot write to stdout", e))?;
+        drop(stdout);
+        tracing::info!(%address, demo = args.demo, "listening");
+        server
+            .serve(listener, shutdown_signal())
+            .await
+            .map_err(|e| CliError::io("the server failed", e))?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// The admin key: the trimmed content of `--admin-key-file` (created with a new key when
+/// missing), else `SESSIONKIT_ADMIN_KEY`, else the file `<db>.admin-key` beside the database
+/// (created likewise). The key itself is never printed or logged.
+fn admin_key(db: &Path, args: &ServeArgs) -> CliResult<String> {
+    if args.admin_key_file.is_none() {
+        if let Ok(key) = std::env::var(ADMIN_KEY_ENV) {
+            return Ok(key.trim().to_owned());
+        }
+    }
+    let path = args.admin_key_file.clone().unwrap_or_else(|| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(".admin-key");
+        PathBuf::from(name)
+    });
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text.trim().to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = new_key()?;
+            write_private(&path, &key)?;
+            tracing::info!(path = %path.display(), "wrote a new admin key");
+            Ok(key)
+        }
+        Err(e) => Err(CliError::io(
+            format!("cannot read the admin key file {}", path.display()),
+            e,
+        )),
+    }
+}
+
+/// 256 random bits, base64url: 43 characters.
+fn new_key() -> CliResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::storage(format!("no randomness: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Creates `path` (which must not exist) readable by its owner only, holding `text`.
+fn write_private(path: &Path, text: &str) -> CliResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let context = || format!("cannot write the admin key file {}", path.display());
+    let mut file = options.open(path).map_err(|e| CliError::io(context(), e))?;
+    writeln!(file, "{text}").map_err(|e| CliError::io(context(), e))
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+fn init_logging(format: &str) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // A second subscriber (tests calling twice) is refused quietly.
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
