@@ -40,6 +40,8 @@ trap 'rm -rf "$demo_dir"' EXIT
 cargo run -q -p sessionkit-cli --locked -- --db "$demo_dir/demo.db" demo >"$demo_dir/demo.log"
 tail -n 15 "$demo_dir/demo.log"
 
+scripts/test-server.sh
+
 step "Browser: IndexedDB store in headless Chromium, engine in Node"
 scripts/test-web-store.sh
 

@@ -104,7 +104,7 @@ pub(crate) async fn validate(
 }
 
 #[utoipa::path(get, path = "/v1/admin/sessions/{id}", tag = "admin", security(("admin_key" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$")),
     responses((status = 200, body = SessionDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub(crate) async fn get(
@@ -118,7 +118,7 @@ pub(crate) async fn get(
 }
 
 #[utoipa::path(delete, path = "/v1/admin/sessions/{id}", tag = "admin", security(("admin_key" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$")),
     responses((status = 204, description = "Deleted with its state"), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub(crate) async fn delete(
@@ -135,7 +135,7 @@ pub(crate) async fn delete(
 }
 
 #[utoipa::path(post, path = "/v1/admin/sessions/{id}/revoke", tag = "admin", security(("admin_key" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$")),
     responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn revoke(
     State(server): State<Server>,
@@ -151,7 +151,7 @@ pub(crate) async fn revoke(
 }
 
 #[utoipa::path(get, path = "/v1/admin/sessions/{id}/state", tag = "admin", security(("admin_key" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$")),
     responses((status = 200, body = StateDoc, headers(("ETag" = String))), (status = 204, description = "No state"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_state(
@@ -163,7 +163,7 @@ pub(crate) async fn get_state(
 }
 
 #[utoipa::path(put, path = "/v1/admin/sessions/{id}/state", tag = "admin", security(("admin_key" = [])),
-    params(("id" = String, Path)), request_body = PutStateDoc,
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$")), request_body = PutStateDoc,
     responses((status = 200, body = VersionDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn put_state(
@@ -176,7 +176,7 @@ pub(crate) async fn put_state(
 }
 
 #[utoipa::path(patch, path = "/v1/admin/sessions/{id}/state", tag = "admin", security(("admin_key" = [])),
-    params(("id" = String, Path)), request_body = PatchStateDoc,
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$")), request_body = PatchStateDoc,
     responses((status = 200, body = VersionDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn patch_state(
@@ -189,7 +189,7 @@ pub(crate) async fn patch_state(
 }
 
 #[utoipa::path(delete, path = "/v1/admin/sessions/{id}/state", tag = "admin", security(("admin_key" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$")),
     responses((status = 204, description = "Cleared"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn clear_state(
     State(server): State<Server>,
@@ -199,7 +199,7 @@ pub(crate) async fn clear_state(
 }
 
 #[utoipa::path(get, path = "/v1/admin/users/{user_id}/sessions", tag = "admin", security(("admin_key" = [])),
-    params(("user_id" = String, Path), ("active_only" = Option<bool>, Query),
+    params(("user_id" = String, Path, min_length = 1, max_length = 256), ("active_only" = Option<bool>, Query),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = PageDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub(crate) async fn user_sessions(
@@ -217,7 +217,7 @@ pub(crate) async fn user_sessions(
 }
 
 #[utoipa::path(post, path = "/v1/admin/users/{user_id}/revoke", tag = "admin", security(("admin_key" = [])),
-    params(("user_id" = String, Path)), request_body(content = crate::openapi::RevokeUserDoc, description = "Optional"),
+    params(("user_id" = String, Path, min_length = 1, max_length = 256)), request_body(content = crate::openapi::RevokeUserDoc, description = "Optional"),
     responses((status = 200, body = RevokedDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub(crate) async fn revoke_user(
     State(server): State<Server>,

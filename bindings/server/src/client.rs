@@ -176,7 +176,7 @@ pub(crate) async fn devices(
 }
 
 #[utoipa::path(delete, path = "/v1/session/devices/{id}", tag = "client", security(("bearer" = [])),
-    params(("id" = String, Path, description = "A session id of the caller's user")),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{22}$", description = "A session id of the caller's user")),
     responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn revoke_device(
     State(server): State<Server>,

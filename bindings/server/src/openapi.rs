@@ -112,6 +112,7 @@ pub(crate) struct CreatedDoc {
 #[schema(as = NewSession)]
 #[allow(dead_code)]
 pub(crate) struct NewSessionDoc {
+    #[schema(min_length = 1, max_length = 256)]
     user_id: String,
     client_kind: ClientKindDoc,
     client_version: Option<String>,
