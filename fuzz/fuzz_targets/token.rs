@@ -32,8 +32,8 @@ fn fixture() -> &'static Fixture {
         let id = SessionId::from_bytes([0x5a; 16]);
         let secret = [0xc3u8; 32];
         let store = MemoryStore::new();
-        let record = SessionRecord {
-            session: Session {
+        let record = SessionRecord::new(
+            Session {
                 id,
                 user_id: "alice".into(),
                 created_at: NOW,
@@ -50,8 +50,8 @@ fn fixture() -> &'static Fixture {
                 active: true,
                 metadata: Map::new(),
             },
-            token_hash: TokenHash::from_bytes(Sha256::digest(secret).into()),
-        };
+            TokenHash::from_bytes(Sha256::digest(secret).into()),
+        );
         block_on(store.insert_session(&record, None)).unwrap();
         let manager = SessionManager::open_with_clock(
             Arc::new(store),

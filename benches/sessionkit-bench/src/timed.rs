@@ -5,9 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 use sessionkit::{
-    InsertOutcome, Result, SessionId, SessionLimit, SessionRecord, StateLookup, StatePut, Store,
-    StoreStats, StoredSession, UserPageQuery, WriteOutcome,
+    InsertOutcome, Liveness, Result, SessionId, SessionLimit, SessionPosition, SessionRecord,
+    StateLookup, StatePut, StatsQuery, Store, StoreStats, StoredSession, UserPageQuery,
+    WriteOutcome,
 };
 
 /// Delegates everything to `inner`, recording the duration of each `delete_expired`.
@@ -33,7 +35,7 @@ impl<S: Store> Store for TimedStore<S> {
     async fn insert_session(
         &self,
         record: &SessionRecord,
-        limit: Option<SessionLimit>,
+        limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome> {
         self.inner.insert_session(record, limit).await
     }
@@ -56,10 +58,13 @@ impl<S: Store> Store for TimedStore<S> {
     async fn replace_metadata(
         &self,
         id: &SessionId,
-        expected: &str,
-        metadata: &str,
+        expected_revision: u64,
+        metadata: &Map<String, Value>,
+        revision: u64,
     ) -> Result<WriteOutcome> {
-        self.inner.replace_metadata(id, expected, metadata).await
+        self.inner
+            .replace_metadata(id, expected_revision, metadata, revision)
+            .await
     }
 
     async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
@@ -82,14 +87,14 @@ impl<S: Store> Store for TimedStore<S> {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-        now: i64,
-    ) -> Result<Vec<SessionId>> {
-        self.inner.revoke_user_sessions(user_id, except, now).await
+        live: &Liveness,
+    ) -> Result<Vec<SessionPosition>> {
+        self.inner.revoke_user_sessions(user_id, except, live).await
     }
 
-    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
         let start = Instant::now();
-        let deleted = self.inner.delete_expired(now, max).await;
+        let deleted = self.inner.delete_expired(live, max).await;
         let ns = start.elapsed().as_nanos();
         if let Ok(mut batches) = self.batches.lock() {
             batches.push(ns);
@@ -97,17 +102,12 @@ impl<S: Store> Store for TimedStore<S> {
         deleted
     }
 
-    async fn count_sessions(
-        &self,
-        user_id: Option<&str>,
-        active_only: bool,
-        now: i64,
-    ) -> Result<u64> {
-        self.inner.count_sessions(user_id, active_only, now).await
+    async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
+        self.inner.count_sessions(user_id, live).await
     }
 
-    async fn stats(&self, now: i64) -> Result<StoreStats> {
-        self.inner.stats(now).await
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
+        self.inner.stats(query).await
     }
 
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {

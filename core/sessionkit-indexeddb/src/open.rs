@@ -49,7 +49,12 @@ pub(crate) async fn open_database(name: &str) -> Result<IdbDatabase> {
             let applied = request
                 .result()
                 .and_then(|db| db.dyn_into::<IdbDatabase>())
-                .and_then(|db| schema::upgrade(&db, old_version));
+                .and_then(|db| {
+                    let tx = request
+                        .transaction()
+                        .ok_or_else(|| JsValue::from_str("no upgrade transaction"))?;
+                    schema::upgrade(&db, &tx, old_version)
+                });
             if let Err(e) = applied {
                 *failure.borrow_mut() = Some(DomError::from_js(&e));
                 if let Some(tx) = request.transaction() {

@@ -13,6 +13,7 @@
 //! | `r` | active | boolean |
 //! | `m` | metadata | JSON text of an object |
 //! | `h` | token hash (SHA-256 of the secret) | `Uint8Array(32)` |
+//! | `n` | metadata revision (schema 2) | integer number |
 //!
 //! A state record (key: the session id) is `{v: version, b: blob (Uint8Array), t: updated_at}`;
 //! a cleared state leaves `{v: version, t: cleared_at}` (no `b`), so versions never repeat.
@@ -20,8 +21,8 @@
 use js_sys::{ArrayBuffer, Object, Reflect, Uint8Array};
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientInfo, ClientKind, Error, Result, Session, SessionId, SessionRecord, StateRecord,
-    TokenHash,
+    ClientInfo, ClientKind, Error, Liveness, Result, Session, SessionId, SessionRecord,
+    StateRecord, TokenHash,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -85,6 +86,7 @@ pub(crate) fn session_to_js(record: &SessionRecord) -> Result<JsValue> {
         "h",
         &Uint8Array::from(&record.token_hash.as_bytes()[..]).into(),
     )?;
+    set(&object, "n", &counter(record.metadata_revision)?)?;
     Ok(object.into())
 }
 
@@ -99,7 +101,10 @@ pub(crate) fn session_from_js(value: &JsValue) -> Result<SessionRecord> {
         .map_err(|e| Error::corrupt(format!("session metadata: {e}")))?;
     let token_hash = TokenHash::from_slice(&bytes(&fields.get("h")?, "token hash")?)
         .map_err(|_| Error::corrupt("session: token hash of the wrong length"))?;
+    let metadata_revision = u64::try_from(fields.int("n")?)
+        .map_err(|_| Error::corrupt("session: negative metadata revision"))?;
     Ok(SessionRecord {
+        metadata_revision,
         session: Session {
             id,
             user_id: fields.text("u")?,
@@ -121,9 +126,9 @@ pub(crate) fn session_from_js(value: &JsValue) -> Result<SessionRecord> {
     })
 }
 
-/// Whether an encoded session is active (its `r` field), read without decoding the rest.
-pub(crate) fn session_active(value: &JsValue) -> Result<bool> {
-    Fields::of(value, "session")?.flag("r")
+/// A version or revision counter as a JavaScript number.
+fn counter(value: u64) -> Result<JsValue> {
+    number(i64::try_from(value).map_err(|_| Error::storage(format!("counter {value} too large")))?)
 }
 
 /// The few fields counting and statistics need, read without decoding the rest.
@@ -156,18 +161,16 @@ impl SessionSummary {
         })
     }
 
-    /// Active and not expired at `now`.
-    pub(crate) fn is_live(&self, now: i64) -> bool {
-        self.active && self.expires_at > now
+    /// Live by `live` (see [`Liveness::admits`]).
+    pub(crate) fn is_live(&self, live: &Liveness) -> bool {
+        self.active && !live.expired_times(self.created_at, self.last_active_at, self.expires_at)
     }
 }
 
 /// The encoded form of a state.
 pub(crate) fn state_to_js(state: &StateRecord) -> Result<JsValue> {
-    let version = i64::try_from(state.version)
-        .map_err(|_| Error::storage(format!("state version {} too large", state.version)))?;
     let object = Object::new();
-    set(&object, "v", &number(version)?)?;
+    set(&object, "v", &counter(state.version)?)?;
     set(&object, "b", &Uint8Array::from(&state.blob[..]).into())?;
     set(&object, "t", &number(state.updated_at)?)?;
     Ok(object.into())
@@ -184,10 +187,8 @@ pub(crate) enum StoredState {
 
 /// The record left by clearing a state at `version`: `{v: version, t: cleared_at}`, no blob.
 pub(crate) fn cleared_state_to_js(version: u64, cleared_at: i64) -> Result<JsValue> {
-    let version = i64::try_from(version)
-        .map_err(|_| Error::storage(format!("state version {version} too large")))?;
     let object = Object::new();
-    set(&object, "v", &number(version)?)?;
+    set(&object, "v", &counter(version)?)?;
     set(&object, "t", &number(cleared_at)?)?;
     Ok(object.into())
 }

@@ -7,8 +7,12 @@
 //! To change the schema: add a variant, its step, and bump [`SchemaVersion::LATEST`]. A step
 //! never edits an earlier one; released steps are history.
 
-use wasm_bindgen::JsValue;
-use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    Event, IdbCursorWithValue, IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters,
+    IdbRequest, IdbTransaction,
+};
 
 /// Object store of sessions, key path [`KEY_ID`].
 pub(crate) const SESSIONS: &str = "sessions";
@@ -30,24 +34,25 @@ pub const SCHEMA_VERSION: u32 = SchemaVersion::LATEST.number();
 pub(crate) enum SchemaVersion {
     /// Sessions with the user-activity and expiry indexes; states by session id.
     V1 = 1,
+    /// Every session record carries its metadata revision `n` (0 for existing ones), which the
+    /// metadata compare-and-swap compares instead of the metadata text.
+    V2 = 2,
 }
 
 impl SchemaVersion {
     /// The newest version.
-    pub(crate) const LATEST: SchemaVersion = SchemaVersion::V1;
+    pub(crate) const LATEST: SchemaVersion = SchemaVersion::V2;
     /// All versions in upgrade order.
-    const ALL: [SchemaVersion; 1] = [SchemaVersion::V1];
+    const ALL: [SchemaVersion; 2] = [SchemaVersion::V1, SchemaVersion::V2];
 
     /// The IndexedDB version number.
     pub(crate) const fn number(self) -> u32 {
         self as u32
     }
 
-    /// Brings a database at the previous version to this one.
-    ///
-    /// Steps that change stores created by an earlier version will need the upgrade
-    /// transaction (`IDBOpenDBRequest.transaction`); pass it in when the first such step lands.
-    fn apply(self, db: &IdbDatabase) -> Result<(), JsValue> {
+    /// Brings a database at the previous version to this one, inside the upgrade transaction
+    /// `tx` (requests issued here complete before the upgrade commits; a failing one aborts it).
+    fn apply(self, db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
         match self {
             SchemaVersion::V1 => {
                 let params = IdbObjectStoreParameters::new();
@@ -70,14 +75,57 @@ impl SchemaVersion {
                 db.create_object_store(STATES)?;
                 Ok(())
             }
+            SchemaVersion::V2 => add_metadata_revisions(tx),
         }
     }
 }
 
-/// Runs, oldest first, the step of every version newer than `old_version`.
-pub(crate) fn upgrade(db: &IdbDatabase, old_version: u32) -> Result<(), JsValue> {
+/// Writes `n: 0` into every session record that has no `n`, walking the store with a cursor
+/// inside the upgrade transaction. The cursor's handler must outlive this call (it runs once per
+/// record, after the `onupgradeneeded` handler returned) and is dropped by nobody: it is leaked,
+/// once per upgraded database.
+fn add_metadata_revisions(tx: &IdbTransaction) -> Result<(), JsValue> {
+    let sessions = tx.object_store(SESSIONS)?;
+    let request = sessions.open_cursor()?;
+    let upgrade = tx.clone();
+    let on_success = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let Some(request) = event.target().and_then(|t| t.dyn_into::<IdbRequest>().ok()) else {
+            return;
+        };
+        let Ok(cursor) = request
+            .result()
+            .and_then(|c| c.dyn_into::<IdbCursorWithValue>())
+        else {
+            return; // null: past the last record
+        };
+        let step = || -> Result<(), JsValue> {
+            let value = cursor.value()?;
+            let revision = js_sys::Reflect::get(&value, &JsValue::from_str("n"))?;
+            if revision.is_undefined() {
+                js_sys::Reflect::set(&value, &JsValue::from_str("n"), &JsValue::from_f64(0.0))?;
+                cursor.update(&value)?;
+            }
+            cursor.continue_()
+        };
+        if step().is_err() {
+            // Nothing of a half-done upgrade may stay: the open then fails.
+            let _ = upgrade.abort();
+        }
+    });
+    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+    on_success.forget();
+    Ok(())
+}
+
+/// Runs, oldest first, the step of every version newer than `old_version`, in the upgrade
+/// transaction `tx`.
+pub(crate) fn upgrade(
+    db: &IdbDatabase,
+    tx: &IdbTransaction,
+    old_version: u32,
+) -> Result<(), JsValue> {
     SchemaVersion::ALL
         .into_iter()
         .filter(|v| v.number() > old_version)
-        .try_for_each(|v| v.apply(db))
+        .try_for_each(|v| v.apply(db, tx))
 }

@@ -10,10 +10,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, Error, InsertOutcome, Result, SessionId, SessionLimit, SessionLimitPolicy,
-    SessionRecord, StateLookup, StatePut, StateRecord, Store, StoreStats, StoredSession,
-    UserPageQuery, WriteOutcome,
+    ClientKind, InsertOutcome, LimitDecision, Liveness, Result, SessionId, SessionLimit,
+    SessionPosition, SessionRecord, StateDecision, StateLookup, StatePut, StateRecord,
+    StateVersions, StatsQuery, Store, StoreStats, StoredSession, UserPageQuery, WriteOutcome,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -22,18 +23,14 @@ use web_sys::{Event, IdbCursorDirection, IdbDatabase, IdbKeyRange, IdbObjectStor
 use crate::error::thrown;
 use crate::open::open_database;
 use crate::record::{
-    cleared_state_to_js, id_from_key, id_key, number, session_active, session_from_js,
-    session_to_js, state_to_js, stored_state_from_js, SessionSummary, StoredState,
+    cleared_state_to_js, id_from_key, id_key, number, session_from_js, session_to_js, state_to_js,
+    stored_state_from_js, SessionSummary, StoredState,
 };
 use crate::schema::{EXPIRY, SESSIONS, STATES, USER_ACTIVITY};
 use crate::transaction::{
-    add, count, delete, exists, get, index_cursor, index_key_cursor, issue_get, put, step,
-    store_cursor, CountSource, Tx,
+    add, count, delete, exists, get, index_cursor, index_key_cursor, issue_count, issue_get, put,
+    step, store_cursor, CountSource, Tx,
 };
-
-const DAY_MS: i64 = 86_400_000;
-/// The largest state version a JavaScript number holds exactly.
-const MAX_VERSION: u64 = (1 << 53) - 1;
 
 /// Sessions and their state in an IndexedDB database of the browser (or worker) it runs in.
 ///
@@ -111,13 +108,13 @@ fn index(store: &IdbObjectStore, name: &str) -> Result<web_sys::IdbIndex> {
 }
 
 /// A user's entries of the `[user, last activity, id]` index, strictly below `after` when given.
-fn user_range(user_id: &str, after: Option<&(i64, SessionId)>) -> Result<JsValue> {
+fn user_range(user_id: &str, after: Option<&SessionPosition>) -> Result<JsValue> {
     let user = JsValue::from_str(user_id);
     let lower = js_sys::Array::of1(&user);
     // Arrays sort after every number, so `[user, []]` is above all of the user's keys.
     let upper = match after {
-        Some((last_active_at, id)) => {
-            js_sys::Array::of3(&user, &number(*last_active_at)?, &id_key(id))
+        Some(after) => {
+            js_sys::Array::of3(&user, &number(after.last_active_at)?, &id_key(&after.id))
         }
         None => js_sys::Array::of2(&user, &js_sys::Array::new()),
     };
@@ -152,44 +149,40 @@ async fn stored_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Opti
         .transpose()
 }
 
-fn is_live(record: &SessionRecord, now: i64) -> bool {
-    record.session.active && record.session.expires_at > now
-}
-
 #[async_trait(?Send)]
 impl Store for IndexedDbStore {
     async fn insert_session(
         &self,
         record: &SessionRecord,
-        limit: Option<SessionLimit>,
+        limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome> {
         let tx = self.write(&[SESSIONS])?;
         let result = async {
             let sessions = tx.store(SESSIONS)?;
             let new = &record.session;
-            // No separate existence check: the insert-only `add` below reports a taken id, and
-            // nothing is written before it.
+            if exists(&sessions, &id_key(&new.id)).await? {
+                return Ok(InsertOutcome::IdTaken);
+            }
             let mut evicted = Vec::new();
             if let Some(limit) = limit {
-                // The user's live sessions, newest first.
                 let by_user = index(&sessions, USER_ACTIVITY)?;
                 let range = user_range(&new.user_id, None)?;
                 let mut cursor = index_cursor(&by_user, &range, IdbCursorDirection::Prev)?;
-                let mut live = Vec::new();
+                let mut live = BTreeMap::new();
                 while let Some(item) = step(&mut cursor).await? {
                     let existing = session_from_js(&item.value)?;
-                    if is_live(&existing, limit.now) {
-                        live.push(existing);
+                    if limit.live.admits(&existing.session) {
+                        live.insert(existing.session.id, existing);
                     }
                 }
-                let max = limit.max as usize;
-                if live.len() >= max {
-                    match limit.policy {
-                        SessionLimitPolicy::Reject => return Ok(InsertOutcome::LimitReached),
-                        SessionLimitPolicy::EvictOldest => {
-                            // The tail is the least recently active; revoke oldest first.
-                            evicted = live.split_off(max.saturating_sub(1));
-                            evicted.reverse();
+                let positions = live.values().map(SessionRecord::position).collect();
+                match limit.decide(positions) {
+                    LimitDecision::Reject => return Ok(InsertOutcome::LimitReached),
+                    LimitDecision::Admit { evict } => {
+                        for id in evict {
+                            if let Some(old) = live.remove(&id) {
+                                evicted.push(old);
+                            }
                         }
                     }
                 }
@@ -242,8 +235,9 @@ impl Store for IndexedDbStore {
     async fn replace_metadata(
         &self,
         id: &SessionId,
-        expected: &str,
-        metadata: &str,
+        expected_revision: u64,
+        metadata: &Map<String, Value>,
+        revision: u64,
     ) -> Result<WriteOutcome> {
         let tx = self.write(&[SESSIONS])?;
         let result = async {
@@ -253,14 +247,11 @@ impl Store for IndexedDbStore {
                 Ok(record) => record,
                 Err(outcome) => return Ok(outcome),
             };
-            // Compared as the engine serialises the stored map, like the memory store.
-            let current =
-                serde_json::to_string(&record.session.metadata).map_err(Error::storage)?;
-            if current != expected {
+            if record.metadata_revision != expected_revision {
                 return Ok(WriteOutcome::Stale);
             }
-            record.session.metadata = serde_json::from_str(metadata)
-                .map_err(|e| Error::invalid_input("metadata", e.to_string()))?;
+            record.session.metadata = metadata.clone();
+            record.metadata_revision = revision;
             put(&sessions, &session_to_js(&record)?, None).await?;
             Ok(WriteOutcome::Applied)
         }
@@ -279,13 +270,13 @@ impl Store for IndexedDbStore {
             }
             let new_key = id_key(&new.session.id);
             if exists(&sessions, &new_key).await? {
-                return Ok(WriteOutcome::Stale);
+                return Ok(WriteOutcome::IdTaken);
             }
             let state = get(&states, &id_key(old)).await?;
             // The new id was checked free in this transaction, so `add` cannot fail on it;
             // should it, nothing has been written yet.
             if !add(&sessions, &session_to_js(new)?, None).await? {
-                return Ok(WriteOutcome::Stale);
+                return Ok(WriteOutcome::IdTaken);
             }
             delete(&sessions, &id_key(old)).await?;
             if let Some(state) = state {
@@ -343,7 +334,7 @@ impl Store for IndexedDbStore {
             let mut page = Vec::new();
             while let Some(item) = step(&mut cursor).await? {
                 let record = session_from_js(&item.value)?;
-                if !query.active_only || is_live(&record, query.now) {
+                if query.live.is_none_or(|live| live.admits(&record.session)) {
                     page.push(record);
                     if page.len() >= query.limit as usize {
                         break;
@@ -360,8 +351,8 @@ impl Store for IndexedDbStore {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-        now: i64,
-    ) -> Result<Vec<SessionId>> {
+        live: &Liveness,
+    ) -> Result<Vec<SessionPosition>> {
         let tx = self.write(&[SESSIONS])?;
         let result = async {
             let sessions = tx.store(SESSIONS)?;
@@ -372,7 +363,7 @@ impl Store for IndexedDbStore {
             while let Some(item) = step(&mut cursor).await? {
                 let record = session_from_js(&item.value)?;
                 // Expired sessions are left for cleanup.
-                if Some(&record.session.id) != except && is_live(&record, now) {
+                if Some(&record.session.id) != except && live.admits(&record.session) {
                     to_revoke.push(record);
                 }
             }
@@ -380,7 +371,7 @@ impl Store for IndexedDbStore {
             for mut record in to_revoke {
                 record.session.active = false;
                 put(&sessions, &session_to_js(&record)?, None).await?;
-                revoked.push(record.session.id);
+                revoked.push(record.position());
             }
             Ok(revoked)
         }
@@ -388,7 +379,7 @@ impl Store for IndexedDbStore {
         tx.finish(result).await
     }
 
-    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
         if max == 0 {
             return Ok(0);
         }
@@ -398,7 +389,7 @@ impl Store for IndexedDbStore {
             let states = tx.store(STATES)?;
             // `expires_at <= now`, oldest first; ties in primary-key (id) order.
             let range =
-                IdbKeyRange::upper_bound(&number(now)?).map_err(thrown("build key range"))?;
+                IdbKeyRange::upper_bound(&number(live.now)?).map_err(thrown("build key range"))?;
             let by_expiry = index(&sessions, EXPIRY)?;
             let mut cursor = index_key_cursor(&by_expiry, &range, IdbCursorDirection::Next)?;
             let mut keys = Vec::new();
@@ -419,47 +410,48 @@ impl Store for IndexedDbStore {
         tx.finish(result).await
     }
 
-    async fn count_sessions(
-        &self,
-        user_id: Option<&str>,
-        active_only: bool,
-        now: i64,
-    ) -> Result<u64> {
+    async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         let tx = self.read(&[SESSIONS])?;
         let result = async {
             let sessions = tx.store(SESSIONS)?;
-            let mut cursor = match (user_id, active_only) {
-                (None, false) => return count(&CountSource::Store(&sessions)).await,
-                (Some(user), false) => {
+            let (mut cursor, live) = match (user_id, live) {
+                (None, None) => return count(&CountSource::Store(&sessions)).await,
+                (Some(user), None) => {
                     let by_user = index(&sessions, USER_ACTIVITY)?;
                     let range = user_range(user, None)?;
                     return count(&CountSource::IndexRange(&by_user, &range)).await;
                 }
-                (Some(user), true) => index_cursor(
-                    &index(&sessions, USER_ACTIVITY)?,
-                    &user_range(user, None)?,
-                    IdbCursorDirection::Next,
-                )?,
+                (Some(user), Some(live)) => (
+                    index_cursor(
+                        &index(&sessions, USER_ACTIVITY)?,
+                        &user_range(user, None)?,
+                        IdbCursorDirection::Next,
+                    )?,
+                    live,
+                ),
                 // Only the unexpired part of the expiry index can hold live sessions.
-                (None, true) => index_cursor(
-                    &index(&sessions, EXPIRY)?,
-                    &IdbKeyRange::lower_bound_with_open(&number(now)?, true)
-                        .map(JsValue::from)
-                        .map_err(thrown("build key range"))?,
-                    IdbCursorDirection::Next,
-                )?,
+                (None, Some(live)) => (
+                    index_cursor(
+                        &index(&sessions, EXPIRY)?,
+                        &IdbKeyRange::lower_bound_with_open(&number(live.now)?, true)
+                            .map(JsValue::from)
+                            .map_err(thrown("build key range"))?,
+                        IdbCursorDirection::Next,
+                    )?,
+                    live,
+                ),
             };
-            let mut live = 0;
+            let mut n = 0;
             while let Some(item) = step(&mut cursor).await? {
-                live += u64::from(SessionSummary::from_js(&item.value)?.is_live(now));
+                n += u64::from(SessionSummary::from_js(&item.value)?.is_live(live));
             }
-            Ok(live)
+            Ok(n)
         }
         .await;
         tx.finish(result).await
     }
 
-    async fn stats(&self, now: i64) -> Result<StoreStats> {
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
         let tx = self.read(&[SESSIONS])?;
         let result = async {
             let mut cursor = store_cursor(&tx.store(SESSIONS)?, None)?;
@@ -468,9 +460,10 @@ impl Store for IndexedDbStore {
             while let Some(item) = step(&mut cursor).await? {
                 let s = SessionSummary::from_js(&item.value)?;
                 stats.total += 1;
-                stats.active += u64::from(s.is_live(now));
-                stats.created_last_24h += u64::from(s.created_at >= now.saturating_sub(DAY_MS));
-                stats.created_last_7d += u64::from(s.created_at >= now.saturating_sub(7 * DAY_MS));
+                stats.active += u64::from(s.is_live(&query.live));
+                for (n, since) in stats.created_since.iter_mut().zip(query.created_since) {
+                    *n += u64::from(s.created_at >= since);
+                }
                 *by_kind.entry(s.kind).or_default() += 1;
                 stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
             }
@@ -486,13 +479,11 @@ impl Store for IndexedDbStore {
         let result = async {
             // Both requests in flight at once: one round trip to the database, not two.
             let key = id_key(id);
-            let session = issue_get(&tx.store(SESSIONS)?, &key)?;
+            let session = issue_count(&tx.store(SESSIONS)?, &key)?;
             let state = issue_get(&tx.store(STATES)?, &key)?;
-            let Some(session) = session.value().await? else {
+            if !session.exists().await? {
                 return Ok(StateLookup::NoSession);
-            };
-            // Only whether it is active matters here; the rest of the record is not decoded.
-            let active = session_active(&session)?;
+            }
             Ok(
                 match state
                     .value()
@@ -500,8 +491,8 @@ impl Store for IndexedDbStore {
                     .map(|v| stored_state_from_js(&v))
                     .transpose()?
                 {
-                    Some(StoredState::Present(state)) => StateLookup::Found { active, state },
-                    Some(StoredState::Cleared(_)) | None => StateLookup::Empty { active },
+                    Some(StoredState::Present(state)) => StateLookup::Found(state),
+                    Some(StoredState::Cleared(_)) | None => StateLookup::Empty,
                 },
             )
         }
@@ -525,21 +516,23 @@ impl Store for IndexedDbStore {
                 Ok(_) => {}
             }
             let states = tx.store(STATES)?;
-            let (current, last) = match stored_state_in(&states, id).await? {
-                Some(StoredState::Present(state)) => (state.version, state.version),
-                Some(StoredState::Cleared(version)) => (0, version),
-                None => (0, 0),
+            let versions = match stored_state_in(&states, id).await? {
+                Some(StoredState::Present(state)) => StateVersions {
+                    current: state.version,
+                    cleared: 0,
+                },
+                Some(StoredState::Cleared(version)) => StateVersions {
+                    current: 0,
+                    cleared: version,
+                },
+                None => StateVersions {
+                    current: 0,
+                    cleared: 0,
+                },
             };
-            if expected_version.is_some_and(|v| v != current) {
-                return Ok(StatePut::Conflict(current));
-            }
-            // Versions are stored as JavaScript numbers: exhausted at 2^53 − 1 here (the memory
-            // and SQLite stores go on to i64::MAX), with the same error.
-            let Some(version) = last.checked_add(1).filter(|v| *v <= MAX_VERSION) else {
-                return Err(Error::invalid_input(
-                    "state.version",
-                    "the version counter is exhausted",
-                ));
+            let version = match versions.decide(expected_version)? {
+                StateDecision::Conflict(current) => return Ok(StatePut::Conflict(current)),
+                StateDecision::Write(version) => version,
             };
             let state = StateRecord {
                 version,

@@ -173,6 +173,24 @@ impl PendingGet {
     }
 }
 
+/// A `count(key)` issued now and awaited later with [`PendingCount::exists`].
+pub(crate) struct PendingCount(Request);
+
+/// Issues `count(key)` without waiting for it.
+pub(crate) fn issue_count(store: &IdbObjectStore, key: &JsValue) -> Result<PendingCount> {
+    Ok(PendingCount(Request::new(
+        store.count_with_key(key).map_err(thrown("count"))?,
+    )))
+}
+
+impl PendingCount {
+    /// Whether a record has the key.
+    pub(crate) async fn exists(self) -> Result<bool> {
+        let count = self.0.wait().await.map_err(|e| e.storage("count"))?;
+        Ok(count.as_f64().unwrap_or(0.0) > 0.0)
+    }
+}
+
 /// `count(key)` on a store: whether a record has this key.
 pub(crate) async fn exists(store: &IdbObjectStore, key: &JsValue) -> Result<bool> {
     let count = run(store.count_with_key(key), "count").await?;

@@ -15,10 +15,10 @@ use base64::Engine;
 use js_sys::{Promise, Reflect, Uint8Array};
 use serde_json::{json, Map, Value};
 use sessionkit::{
-    ClientInfo, ClientKind, Config, ErrorKind, InsertOutcome, ManualClock, MemoryStore, NewSession,
-    Session, SessionId, SessionLimit, SessionLimitPolicy, SessionManager, SessionRecord,
-    StateCodec, StateLookup, StatePut, StateRecord, Store, StoredSession, TokenHash, UserPageQuery,
-    WriteOutcome,
+    ClientInfo, ClientKind, Config, ErrorKind, InsertOutcome, Liveness, ManualClock, MemoryStore,
+    NewSession, Session, SessionId, SessionLimit, SessionLimitPolicy, SessionManager,
+    SessionPosition, SessionRecord, StateCodec, StateLookup, StatePut, StateRecord, StatsQuery,
+    Store, StoredSession, TokenHash, UserPageQuery, WriteOutcome,
 };
 use sessionkit_indexeddb::{delete_database, IndexedDbStore, SCHEMA_VERSION};
 use wasm_bindgen::closure::Closure;
@@ -139,6 +139,7 @@ fn record(
     let mut metadata = Map::new();
     metadata.insert("n".to_owned(), json!(id_byte));
     SessionRecord {
+        metadata_revision: 0,
         session: Session {
             id: id(id_byte),
             user_id: user.to_owned(),
@@ -165,6 +166,30 @@ fn state(version: u64, blob: &[u8]) -> StateRecord {
         version,
         blob: blob.to_vec(),
         updated_at: NOW - 7,
+    }
+}
+
+fn stats_query(now: i64) -> StatsQuery {
+    StatsQuery {
+        live: Liveness { now },
+        created_since: [now - 86_400_000, now - 7 * 86_400_000],
+    }
+}
+
+fn sorted_stats(mut stats: sessionkit::StoreStats) -> sessionkit::StoreStats {
+    stats.by_client_kind.sort_unstable();
+    stats
+}
+
+fn sorted(mut positions: Vec<SessionPosition>) -> Vec<SessionPosition> {
+    positions.sort_unstable();
+    positions
+}
+
+fn json_map(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => panic!("not an object"),
     }
 }
 
@@ -259,6 +284,96 @@ async fn a_newer_database_is_refused_and_left_untouched() {
     delete_database(&name).await.expect("deleted");
 }
 
+/// A session record as schema 1 wrote it: no metadata revision (`n`).
+fn v1_session(id_byte: u8, user: &str) -> JsValue {
+    let object = js_sys::Object::new();
+    let set = |key: &str, value: JsValue| {
+        Reflect::set(&object, &key.into(), &value).expect("set");
+    };
+    set("i", Uint8Array::from(&[id_byte; 16][..]).into());
+    set("u", user.into());
+    set("c", JsValue::from_f64(NOW as f64));
+    set("a", JsValue::from_f64(NOW as f64));
+    set("e", JsValue::from_f64((NOW + 600_000) as f64));
+    set("x", JsValue::from_f64((NOW + 600_000) as f64));
+    set("k", "web".into());
+    set("r", JsValue::TRUE);
+    set("m", r#"{"role":"admin"}"#.into());
+    set("h", Uint8Array::from(&[7u8; 32][..]).into());
+    object.into()
+}
+
+#[wasm_bindgen_test]
+async fn a_schema_1_database_upgrades_and_its_sessions_take_metadata_updates() {
+    let name = unique_name("upgrade-v1");
+    let db = raw_open_at(&name, 1, |db| {
+        let params = web_sys::IdbObjectStoreParameters::new();
+        params.set_key_path(&JsValue::from_str("i"));
+        let sessions = db
+            .create_object_store_with_optional_parameters("sessions", &params)
+            .expect("sessions");
+        let by_user = js_sys::Array::of3(&"u".into(), &"a".into(), &"i".into());
+        sessions
+            .create_index_with_str_sequence("user_activity", &by_user)
+            .expect("user index");
+        sessions
+            .create_index_with_str("expiry", "e")
+            .expect("expiry");
+        db.create_object_store("states").expect("states");
+    })
+    .await;
+    raw_put(&db, "sessions", &v1_session(9, "vera"), None).await;
+    raw_put(&db, "sessions", &v1_session(10, "vera"), None).await;
+    db.close();
+
+    let store = fresh_store(&name).await;
+    let found = store
+        .get_session(&id(9))
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(found.metadata_revision, 0);
+    assert_eq!(found.session.metadata["role"], "admin");
+    let demoted = json_map(json!({"role": "user"}));
+    assert_eq!(
+        store.replace_metadata(&id(9), 0, &demoted, 1).await,
+        Ok(WriteOutcome::Applied)
+    );
+    assert_eq!(
+        store.replace_metadata(&id(9), 0, &demoted, 1).await,
+        Ok(WriteOutcome::Stale)
+    );
+    assert_eq!(
+        store
+            .get_session(&id(10))
+            .await
+            .expect("read")
+            .expect("kept")
+            .metadata_revision,
+        0
+    );
+    drop(store);
+
+    // Every record was rewritten with its revision, in the upgrade itself.
+    let db = raw_open(&name).await;
+    assert_eq!(db.version() as u32, SCHEMA_VERSION);
+    let tx = db.transaction_with_str("sessions").expect("transaction");
+    let record = settle(
+        &tx.object_store("sessions")
+            .expect("store")
+            .get(&Uint8Array::from(&[10u8; 16][..]))
+            .expect("get"),
+    )
+    .await
+    .expect("record");
+    assert_eq!(
+        Reflect::get(&record, &"n".into()).expect("n"),
+        JsValue::from_f64(0.0)
+    );
+    db.close();
+    delete_database(&name).await.expect("deleted");
+}
+
 #[wasm_bindgen_test]
 async fn sessions_and_state_survive_reopening() {
     let name = unique_name("reopen");
@@ -331,8 +446,7 @@ async fn state_blobs_round_trip_byte_for_byte() {
             Ok(StatePut::Written(1)),
             "{label}"
         );
-        let StateLookup::Found { state, .. } =
-            store.get_state(&owner.session.id).await.expect("read")
+        let StateLookup::Found(state) = store.get_state(&owner.session.id).await.expect("read")
         else {
             panic!("{label}: state missing");
         };
@@ -384,7 +498,7 @@ async fn malformed_records_are_reported_as_corrupt() {
     );
     assert_eq!(kind(store.get_state(&id(1)).await), Err(ErrorKind::Corrupt));
     assert_eq!(
-        kind(store.stats(NOW).await),
+        kind(store.stats(&stats_query(NOW)).await),
         Err(ErrorKind::Corrupt),
         "a scan meets the bad record"
     );
@@ -441,15 +555,15 @@ async fn concurrent_conditional_writes_stay_atomic() {
     let limit = Some(SessionLimit {
         max: 2,
         policy: SessionLimitPolicy::Reject,
-        now: NOW,
+        live: Liveness { now: NOW },
     });
     let (x, y) = (
         record(5, "erin", NOW, NOW + 60_000, true),
         record(6, "erin", NOW, NOW + 60_000, true),
     );
     let (a, b) = join(
-        store.insert_session(&x, limit),
-        store.insert_session(&y, limit),
+        store.insert_session(&x, limit.as_ref()),
+        store.insert_session(&y, limit.as_ref()),
     )
     .await;
     let mut outcomes = vec![a.expect("a"), b.expect("b")];
@@ -461,7 +575,12 @@ async fn concurrent_conditional_writes_stay_atomic() {
             InsertOutcome::LimitReached
         ]
     );
-    assert_eq!(store.count_sessions(Some("erin"), true, NOW).await, Ok(2));
+    assert_eq!(
+        store
+            .count_sessions(Some("erin"), Some(&Liveness { now: NOW }))
+            .await,
+        Ok(2)
+    );
     drop(store);
     delete_database(&name).await.expect("deleted");
 }
@@ -469,14 +588,17 @@ async fn concurrent_conditional_writes_stay_atomic() {
 /// Calls the same `Store` method on the memory store and the IndexedDB store; the results must
 /// be equal and succeed. Evaluates to the IndexedDB result's value.
 macro_rules! same {
-    ($mem:expr, $idb:expr, |$s:ident| $call:expr) => {{
+    ($mem:expr, $idb:expr, |$s:ident| $call:expr) => {
+        same!($mem, $idb, |$s| $call; std::convert::identity)
+    };
+    ($mem:expr, $idb:expr, |$s:ident| $call:expr; $normalise:expr) => {{
         let expected = {
             let $s: &dyn Store = $mem;
-            $call.await
+            $call.await.map($normalise)
         };
         let actual = {
             let $s: &dyn Store = $idb;
-            $call.await
+            $call.await.map($normalise)
         };
         assert_eq!(actual, expected, "{}", stringify!($call));
         actual.unwrap_or_else(|e| panic!("{}: {e}", stringify!($call)))
@@ -522,15 +644,14 @@ async fn every_store_method_matches_the_memory_store() {
             loop {
                 let query = UserPageQuery {
                     user_id: "ann".to_owned(),
-                    active_only,
-                    now: NOW,
+                    live: active_only.then_some(Liveness { now: NOW }),
                     after,
                     limit,
                 };
                 let page = same!(m, i, |s| s.list_user_sessions(&query));
                 match page.last() {
                     Some(last) if page.len() == limit as usize => {
-                        after = Some((last.session.last_active_at, last.session.id));
+                        after = Some(last.position());
                     }
                     _ => break,
                 }
@@ -539,8 +660,7 @@ async fn every_store_method_matches_the_memory_store() {
     }
     let nobody = UserPageQuery {
         user_id: "nobody".to_owned(),
-        active_only: false,
-        now: NOW,
+        live: None,
         after: None,
         limit: 10,
     };
@@ -549,34 +669,37 @@ async fn every_store_method_matches_the_memory_store() {
     // Counts and statistics.
     for user in [None, Some("ann"), Some("bob"), Some("nobody")] {
         for active_only in [false, true] {
-            same!(m, i, |s| s.count_sessions(user, active_only, NOW));
+            let live = active_only.then_some(Liveness { now: NOW });
+            same!(m, i, |s| s.count_sessions(user, live.as_ref()));
         }
     }
-    same!(m, i, |s| s.stats(NOW));
+    same!(m, i, |s| s.stats(&stats_query(NOW)); sorted_stats);
 
     // The per-user limit: reject, then evict the least recently active.
     let extra = record(0x30, "ann", NOW, live_until, true);
     let reject = SessionLimit {
         max: 3,
         policy: SessionLimitPolicy::Reject,
-        now: NOW,
+        live: Liveness { now: NOW },
     };
-    same!(m, i, |s| s.insert_session(&extra, Some(reject)));
+    same!(m, i, |s| s.insert_session(&extra, Some(&reject)));
     let evict = SessionLimit {
         max: 3,
         policy: SessionLimitPolicy::EvictOldest,
-        now: NOW,
+        live: Liveness { now: NOW },
     };
-    same!(m, i, |s| s.insert_session(&extra, Some(evict)));
-    same!(m, i, |s| s.count_sessions(Some("ann"), true, NOW));
+    same!(m, i, |s| s.insert_session(&extra, Some(&evict)));
+    same!(m, i, |s| s
+        .count_sessions(Some("ann"), Some(&Liveness { now: NOW })));
 
     // Writes on live, revoked and missing sessions.
     for target in [id(0xff), id(0x12), id(0x99)] {
         same!(m, i, |s| s.touch_session(&target, NOW + 5, NOW + 90_000));
         same!(m, i, |s| s.replace_metadata(
             &target,
-            r#"{"n":1}"#,
-            r#"{"x":true}"#
+            0,
+            &json_map(json!({"x": true})),
+            1
         ));
         same!(m, i, |s| s.get_state(&target));
         same!(m, i, |s| s.put_state(&target, Some(3), b"cas", NOW + 6));
@@ -587,13 +710,15 @@ async fn every_store_method_matches_the_memory_store() {
     }
     same!(m, i, |s| s.replace_metadata(
         &id(0x30),
-        r#"{"n":48}"#,
-        r#"{"n":48,"y":[1]}"#
+        0,
+        &json_map(json!({"n": 48, "y": [1]})),
+        1
     ));
     same!(m, i, |s| s.replace_metadata(
         &id(0x30),
-        r#"{"n":1}"#,
-        r#"{}"#
+        0,
+        &json_map(json!({})),
+        1
     )); // Stale
     same!(m, i, |s| s.put_state(&id(0x30), Some(0), b"v1", NOW));
     same!(m, i, |s| s.put_state(&id(0x30), Some(0), b"v1 again", NOW)); // Conflict(1)
@@ -615,9 +740,12 @@ async fn every_store_method_matches_the_memory_store() {
 
     // Sign out everywhere else (live sessions only, newest first).
     let keep = id(0x80);
-    same!(m, i, |s| s.revoke_user_sessions("ann", Some(&keep), NOW));
-    same!(m, i, |s| s.revoke_user_sessions("ann", None, NOW));
-    same!(m, i, |s| s.revoke_user_sessions("nobody", None, NOW));
+    let live = Liveness { now: NOW };
+    same!(m, i, |s| s
+        .revoke_user_sessions("ann", Some(&keep), &live); sorted);
+    same!(m, i, |s| s.revoke_user_sessions("ann", None, &live); sorted);
+    same!(m, i, |s| s
+        .revoke_user_sessions("nobody", None, &live); sorted);
 
     // Export scan, in id order, pages of two.
     let mut after: Option<SessionId> = None;
@@ -630,13 +758,20 @@ async fn every_store_method_matches_the_memory_store() {
     }
 
     // Cleanup in bounded batches, oldest expiry first (ties by id).
-    same!(m, i, |s| s.delete_expired(NOW, 0));
-    same!(m, i, |s| s.delete_expired(NOW, 1));
+    let (now, later) = (
+        Liveness { now: NOW },
+        Liveness {
+            now: NOW + 1_000_000,
+        },
+    );
+    same!(m, i, |s| s.delete_expired(&now, 0));
+    same!(m, i, |s| s.delete_expired(&now, 1));
     same!(m, i, |s| s.scan_sessions(None, 100));
-    same!(m, i, |s| s.delete_expired(NOW + 1_000_000, 3));
+    same!(m, i, |s| s.delete_expired(&later, 3));
     same!(m, i, |s| s.scan_sessions(None, 100));
-    same!(m, i, |s| s.delete_expired(NOW + 1_000_000, 100));
-    same!(m, i, |s| s.stats(NOW + 1_000_000));
+    same!(m, i, |s| s.delete_expired(&later, 100));
+    same!(m, i, |s| s
+        .stats(&stats_query(NOW + 1_000_000)); sorted_stats);
 
     // Hard delete takes the state along.
     same!(m, i, |s| s.import_session(&StoredSession::new(

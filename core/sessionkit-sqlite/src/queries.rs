@@ -7,7 +7,7 @@
 macro_rules! session_columns {
     () => {
         "id, token_hash, user_id, created_at, last_active_at, expires_at, absolute_expires_at, \
-         client_kind, client_version, device, ip, user_agent, active, metadata"
+         client_kind, client_version, device, ip, user_agent, active, metadata, metadata_revision"
     };
 }
 
@@ -23,22 +23,26 @@ pub(crate) const GET_SESSION: &str = concat!(
 /// Whether a session exists and is active. ?1 id.
 pub(crate) const SESSION_ACTIVE: &str = "SELECT active FROM sessions WHERE id = ?1";
 
-/// Insert-only creation: a taken id fails, nothing is replaced. ?1..?14 the columns.
+/// Insert-only creation: a taken id fails, nothing is replaced. ?1..?15 the columns.
 pub(crate) const INSERT_SESSION: &str = concat!(
     "INSERT INTO sessions (",
     session_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 );
 
 /// Slides activity and expiry of an active session. ?1 id, ?2 last_active_at, ?3 expires_at.
 pub(crate) const TOUCH_SESSION: &str =
     "UPDATE sessions SET last_active_at = ?2, expires_at = ?3 WHERE id = ?1 AND active = 1";
 
-/// Status and metadata text, for the metadata compare-and-swap. ?1 id.
-pub(crate) const SESSION_METADATA: &str = "SELECT active, metadata FROM sessions WHERE id = ?1";
+/// Status and metadata revision: why a metadata compare-and-swap matched no row. ?1 id.
+pub(crate) const SESSION_METADATA_REVISION: &str =
+    "SELECT active, metadata_revision FROM sessions WHERE id = ?1";
 
-/// Replaces the metadata text (inside the transaction that compared it). ?1 id, ?2 metadata.
-pub(crate) const SET_METADATA: &str = "UPDATE sessions SET metadata = ?2 WHERE id = ?1";
+/// Replaces the metadata of an active session whose revision is still the expected one.
+/// ?1 id, ?2 metadata, ?3 expected revision, ?4 new revision.
+pub(crate) const REPLACE_METADATA: &str =
+    "UPDATE sessions SET metadata = ?2, metadata_revision = ?4 \
+     WHERE id = ?1 AND active = 1 AND metadata_revision = ?3";
 
 /// Revokes an active session. ?1 id.
 pub(crate) const REVOKE_SESSION: &str =
@@ -84,19 +88,18 @@ pub(crate) const LIST_AFTER_LIVE: &str = concat!(
      ORDER BY last_active_at DESC, id DESC LIMIT ?2"
 );
 
-/// A user's live sessions, newest activity first (the per-user limit). ?1 user_id, ?2 now.
-pub(crate) const LIVE_IDS_OF_USER: &str = "SELECT id FROM sessions \
-     WHERE user_id = ?1 AND active = 1 AND expires_at > ?2 \
-     ORDER BY last_active_at DESC, id DESC";
+/// The positions of a user's live sessions (the per-user limit). ?1 user_id, ?2 now.
+pub(crate) const LIVE_POSITIONS_OF_USER: &str = "SELECT last_active_at, id FROM sessions \
+     WHERE user_id = ?1 AND active = 1 AND expires_at > ?2";
 
 /// Revokes one session whatever its status (eviction, already known live). ?1 id.
 pub(crate) const EVICT_SESSION: &str = "UPDATE sessions SET active = 0 WHERE id = ?1";
 
-/// Revokes a user's live sessions except one (NULL: none); returns what it revoked.
+/// Revokes a user's live sessions except one (NULL: none); returns the positions it revoked.
 /// ?1 user_id, ?2 except, ?3 now.
 pub(crate) const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET active = 0 \
      WHERE user_id = ?1 AND active = 1 AND expires_at > ?3 AND id IS NOT ?2 \
-     RETURNING id, last_active_at";
+     RETURNING last_active_at, id";
 
 /// A user's stored sessions. ?1 user_id.
 pub(crate) const COUNT_USER: &str = "SELECT count(*) FROM sessions WHERE user_id = ?1";
@@ -121,7 +124,8 @@ pub(crate) const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE id IN (\
 
 /// Totals in one pass. Durations are summed as 32-bit halves (`x >> 32` is an arithmetic shift
 /// in SQLite, `x & 0xFFFFFFFF` the low half) so the sum is exact for any i64 timestamps, where
-/// `sum(last_active_at - created_at)` could overflow. ?1 now, ?2 now − 24 h, ?3 now − 7 d.
+/// `sum(last_active_at - created_at)` could overflow. ?1 now, ?2 and ?3 the creation times
+/// counted from.
 pub(crate) const STATS_TOTALS: &str = "SELECT count(*), \
      coalesce(sum(active = 1 AND expires_at > ?1), 0), \
      coalesce(sum(created_at >= ?2), 0), \
@@ -149,8 +153,8 @@ pub(crate) const SCAN_SESSIONS: &str = concat!(
 
 // ---- state -----------------------------------------------------------------------------------
 
-/// A session's status and its state, if any. ?1 id.
-pub(crate) const GET_STATE: &str = "SELECT active, version, blob, updated_at FROM sessions \
+/// A session's state, if any (a row with NULLs when the session has none). ?1 id.
+pub(crate) const GET_STATE: &str = "SELECT version, blob, updated_at FROM sessions \
      LEFT JOIN session_state ON session_id = id WHERE id = ?1";
 
 /// The stored state version (NULL when there is no state) and the version of the last cleared
@@ -193,14 +197,15 @@ pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
         ("get_session", GET_SESSION),
         ("session_active", SESSION_ACTIVE),
         ("touch_session", TOUCH_SESSION),
-        ("session_metadata", SESSION_METADATA),
+        ("session_metadata_revision", SESSION_METADATA_REVISION),
+        ("replace_metadata", REPLACE_METADATA),
         ("revoke_session", REVOKE_SESSION),
         ("delete_session", DELETE_SESSION),
         ("list_first", LIST_FIRST),
         ("list_first_live", LIST_FIRST_LIVE),
         ("list_after", LIST_AFTER),
         ("list_after_live", LIST_AFTER_LIVE),
-        ("live_ids_of_user", LIVE_IDS_OF_USER),
+        ("live_positions_of_user", LIVE_POSITIONS_OF_USER),
         ("revoke_user_sessions", REVOKE_USER_SESSIONS),
         ("count_user", COUNT_USER),
         ("count_user_live", COUNT_USER_LIVE),

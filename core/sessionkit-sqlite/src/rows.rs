@@ -14,7 +14,7 @@ use crate::error::StoreResult;
 use crate::queries;
 
 /// How many columns a session occupies at the start of a row (see `session_columns!`).
-pub(crate) const SESSION_COLUMN_COUNT: usize = 14;
+pub(crate) const SESSION_COLUMN_COUNT: usize = 15;
 
 /// Reads column `index` (named `name` in errors), any failure being `Corrupt`.
 fn column<T: FromSql>(row: &Row<'_>, index: usize, name: &str) -> StoreResult<T> {
@@ -69,9 +69,12 @@ pub(crate) fn session_from_row(row: &Row<'_>) -> StoreResult<SessionRecord> {
         active: active != 0,
         metadata,
     };
+    let metadata_revision: i64 = column(row, 14, "metadata_revision")?;
     Ok(SessionRecord {
         session,
         token_hash,
+        metadata_revision: u64::try_from(metadata_revision)
+            .map_err(|_| Error::corrupt(format!("stored metadata_revision {metadata_revision}")))?,
     })
 }
 
@@ -125,8 +128,8 @@ pub(crate) fn version_to_sql(version: u64) -> StoreResult<i64> {
     })
 }
 
-/// Metadata as stored: exactly `serde_json::to_string` of the map, the text the engine's
-/// compare-and-swap compares against.
+/// Metadata as stored: `serde_json::to_string` of the map (compact, never compared: the
+/// compare-and-swap compares `metadata_revision`).
 pub(crate) fn metadata_text(metadata: &Map<String, Value>) -> StoreResult<String> {
     Ok(serde_json::to_string(metadata).map_err(Error::storage)?)
 }
@@ -150,6 +153,7 @@ pub(crate) fn insert_session(conn: &Connection, record: &SessionRecord) -> Store
             s.user_agent,
             s.active,
             metadata_text(&s.metadata)?,
+            version_to_sql(record.metadata_revision)?,
         ])?;
     Ok(())
 }

@@ -18,9 +18,9 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, Error, InsertOutcome, Result, SessionId, SessionLimit, SessionLimitPolicy,
-    SessionRecord, StateLookup, StatePut, Store, StoreStats, StoredSession, UserPageQuery,
-    WriteOutcome,
+    ClientKind, Error, InsertOutcome, LimitDecision, Liveness, Result, SessionId, SessionLimit,
+    SessionPosition, SessionRecord, StateDecision, StateLookup, StatePut, StateVersions,
+    StatsQuery, Store, StoreStats, StoredSession, UserPageQuery, WriteOutcome,
 };
 
 use crate::error::StoreResult;
@@ -28,8 +28,6 @@ use crate::pool::ReaderPool;
 use crate::rows;
 use crate::wal::{Wal, WriteKind, WriteStats};
 use crate::{connection, queries};
-
-const DAY_MS: i64 = 86_400_000;
 
 /// A [`Store`] in a SQLite database file (WAL mode), shareable across threads
 /// (`Arc<SqliteStore>`).
@@ -173,38 +171,27 @@ fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreRe
     Ok(u64::try_from(n).map_err(|_| Error::storage(format!("negative count {n}")))?)
 }
 
-/// The per-user limit, inside the insert's transaction: the live sessions to revoke, or
-/// `None` when the policy refuses the insert.
-fn enforce_limit(
-    tx: &Transaction<'_>,
-    user_id: &str,
-    limit: SessionLimit,
-) -> StoreResult<Option<Vec<SessionId>>> {
-    let live: Vec<SessionId> = {
-        let mut stmt = tx.prepare_cached(queries::LIVE_IDS_OF_USER)?;
-        let mut rows = stmt.query(params![user_id, limit.now])?;
-        let mut ids = Vec::new();
-        while let Some(row) = rows.next()? {
-            ids.push(rows::session_id(&row.get::<_, Vec<u8>>(0)?)?);
-        }
-        ids
-    };
-    let max = limit.max as usize;
-    if live.len() < max {
-        return Ok(Some(Vec::new()));
+/// A session's position from `last_active_at, id` columns.
+fn position_from_row(row: &rusqlite::Row<'_>) -> StoreResult<SessionPosition> {
+    Ok(SessionPosition {
+        last_active_at: row.get(0)?,
+        id: rows::session_id(&row.get::<_, Vec<u8>>(1)?)?,
+    })
+}
+
+/// Runs a query of `last_active_at, id` rows.
+fn query_positions(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<SessionPosition>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut positions = Vec::new();
+    while let Some(row) = rows.next()? {
+        positions.push(position_from_row(row)?);
     }
-    match limit.policy {
-        SessionLimitPolicy::Reject => Ok(None),
-        // `live` is newest first: its tail is the least recently active. Keep `max - 1` so the
-        // new session makes `max` (a `max` of 0, which the engine's config refuses, evicts all).
-        SessionLimitPolicy::EvictOldest => Ok(Some(
-            live[max.saturating_sub(1)..]
-                .iter()
-                .rev()
-                .copied()
-                .collect(),
-        )),
-    }
+    Ok(positions)
 }
 
 #[async_trait]
@@ -212,7 +199,7 @@ impl Store for SqliteStore {
     async fn insert_session(
         &self,
         record: &SessionRecord,
-        limit: Option<SessionLimit>,
+        limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome> {
         self.write(|tx| {
             if session_active(tx, &record.session.id)?.is_some() {
@@ -220,10 +207,17 @@ impl Store for SqliteStore {
             }
             let evicted = match limit {
                 None => Vec::new(),
-                Some(limit) => match enforce_limit(tx, &record.session.user_id, limit)? {
-                    Some(evicted) => evicted,
-                    None => return Ok(InsertOutcome::LimitReached),
-                },
+                Some(limit) => {
+                    let live = query_positions(
+                        tx,
+                        queries::LIVE_POSITIONS_OF_USER,
+                        params![record.session.user_id, limit.live.now],
+                    )?;
+                    match limit.decide(live) {
+                        LimitDecision::Admit { evict } => evict,
+                        LimitDecision::Reject => return Ok(InsertOutcome::LimitReached),
+                    }
+                }
             };
             let mut evict = tx.prepare_cached(queries::EVICT_SESSION)?;
             for id in &evicted {
@@ -265,29 +259,31 @@ impl Store for SqliteStore {
     async fn replace_metadata(
         &self,
         id: &SessionId,
-        expected: &str,
-        metadata: &str,
+        expected_revision: u64,
+        metadata: &Map<String, Value>,
+        revision: u64,
     ) -> Result<WriteOutcome> {
         self.write(|tx| {
-            let current: Option<(bool, String)> = tx
-                .prepare_cached(queries::SESSION_METADATA)?
+            let changed = tx
+                .prepare_cached(queries::REPLACE_METADATA)?
+                .execute(params![
+                    id.as_bytes(),
+                    rows::metadata_text(metadata)?,
+                    rows::version_to_sql(expected_revision)?,
+                    rows::version_to_sql(revision)?,
+                ])?;
+            if changed == 1 {
+                return Ok(WriteOutcome::Applied);
+            }
+            let found: Option<(bool, i64)> = tx
+                .prepare_cached(queries::SESSION_METADATA_REVISION)?
                 .query_row([id.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()?;
-            let current = match current {
-                None => return Ok(WriteOutcome::Missing),
-                Some((false, _)) => return Ok(WriteOutcome::Inactive),
-                Some((true, text)) => text,
-            };
-            if current != expected {
-                return Ok(WriteOutcome::Stale);
-            }
-            // Stored in the canonical form, so the next compare-and-swap matches the text the
-            // engine derives from what it read.
-            let parsed: Map<String, Value> = serde_json::from_str(metadata)
-                .map_err(|e| Error::invalid_input("metadata", e.to_string()))?;
-            tx.prepare_cached(queries::SET_METADATA)?
-                .execute(params![id.as_bytes(), rows::metadata_text(&parsed)?])?;
-            Ok(WriteOutcome::Applied)
+            Ok(match found {
+                None => WriteOutcome::Missing,
+                Some((false, _)) => WriteOutcome::Inactive,
+                Some((true, _)) => WriteOutcome::Stale,
+            })
         })
     }
 
@@ -297,7 +293,7 @@ impl Store for SqliteStore {
                 return Ok(outcome);
             }
             if session_active(tx, &new.session.id)?.is_some() {
-                return Ok(WriteOutcome::Stale);
+                return Ok(WriteOutcome::IdTaken);
             }
             rows::insert_session(tx, new)?;
             tx.prepare_cached(queries::MOVE_STATE)?
@@ -335,22 +331,28 @@ impl Store for SqliteStore {
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {
         let user = query.user_id.as_str();
         let limit = i64::from(query.limit);
-        self.read(|conn| match (&query.after, query.active_only) {
-            (None, false) => query_sessions(conn, queries::LIST_FIRST, params![user, limit]),
-            (None, true) => query_sessions(
+        self.read(|conn| match (&query.after, &query.live) {
+            (None, None) => query_sessions(conn, queries::LIST_FIRST, params![user, limit]),
+            (None, Some(live)) => query_sessions(
                 conn,
                 queries::LIST_FIRST_LIVE,
-                params![user, limit, query.now],
+                params![user, limit, live.now],
             ),
-            (Some((at, id)), false) => query_sessions(
+            (Some(after), None) => query_sessions(
                 conn,
                 queries::LIST_AFTER,
-                params![user, limit, at, id.as_bytes()],
+                params![user, limit, after.last_active_at, after.id.as_bytes()],
             ),
-            (Some((at, id)), true) => query_sessions(
+            (Some(after), Some(live)) => query_sessions(
                 conn,
                 queries::LIST_AFTER_LIVE,
-                params![user, limit, at, id.as_bytes(), query.now],
+                params![
+                    user,
+                    limit,
+                    after.last_active_at,
+                    after.id.as_bytes(),
+                    live.now
+                ],
             ),
         })
     }
@@ -359,28 +361,22 @@ impl Store for SqliteStore {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-        now: i64,
-    ) -> Result<Vec<SessionId>> {
-        let mut revoked = self.write(|tx| {
-            let mut stmt = tx.prepare_cached(queries::REVOKE_USER_SESSIONS)?;
-            let mut rows = stmt.query(params![user_id, except.map(|id| id.as_bytes()), now])?;
-            let mut revoked = Vec::new();
-            while let Some(row) = rows.next()? {
-                let id = rows::session_id(&row.get::<_, Vec<u8>>(0)?)?;
-                revoked.push((row.get::<_, i64>(1)?, id));
-            }
-            Ok(revoked)
-        })?;
-        // RETURNING has no order: report newest activity first, like every listing.
-        revoked.sort_unstable_by(|a, b| b.cmp(a));
-        Ok(revoked.into_iter().map(|(_, id)| id).collect())
+        live: &Liveness,
+    ) -> Result<Vec<SessionPosition>> {
+        self.write(|tx| {
+            query_positions(
+                tx,
+                queries::REVOKE_USER_SESSIONS,
+                params![user_id, except.map(|id| id.as_bytes()), live.now],
+            )
+        })
     }
 
-    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
         let (deleted, db_pages) = self.transaction(|tx| {
             let deleted = tx
                 .prepare_cached(queries::DELETE_EXPIRED)?
-                .execute(params![now, i64::from(max)])?;
+                .execute(params![live.now, i64::from(max)])?;
             let db_pages: i64 = tx.query_row("PRAGMA page_count", [], |row| row.get(0))?;
             Ok((deleted as u64, u64::try_from(db_pages).unwrap_or(0)))
         })?;
@@ -394,29 +390,26 @@ impl Store for SqliteStore {
         Ok(deleted)
     }
 
-    async fn count_sessions(
-        &self,
-        user_id: Option<&str>,
-        active_only: bool,
-        now: i64,
-    ) -> Result<u64> {
-        self.read(|conn| match (user_id, active_only) {
-            (Some(user), false) => count(conn, queries::COUNT_USER, [user]),
-            (Some(user), true) => count(conn, queries::COUNT_USER_LIVE, params![user, now]),
-            (None, false) => count(conn, queries::COUNT_ALL, []),
-            (None, true) => count(conn, queries::COUNT_ALL_LIVE, [now]),
+    async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
+        self.read(|conn| match (user_id, live) {
+            (Some(user), None) => count(conn, queries::COUNT_USER, [user]),
+            (Some(user), Some(live)) => {
+                count(conn, queries::COUNT_USER_LIVE, params![user, live.now])
+            }
+            (None, None) => count(conn, queries::COUNT_ALL, []),
+            (None, Some(live)) => count(conn, queries::COUNT_ALL_LIVE, [live.now]),
         })
     }
 
-    async fn stats(&self, now: i64) -> Result<StoreStats> {
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
         self.read(|conn| {
             // One snapshot for both queries.
             let tx = conn.transaction()?;
             let totals = tx.prepare_cached(queries::STATS_TOTALS)?.query_row(
                 params![
-                    now,
-                    now.saturating_sub(DAY_MS),
-                    now.saturating_sub(7 * DAY_MS)
+                    query.live.now,
+                    query.created_since[0],
+                    query.created_since[1]
                 ],
                 |row| {
                     let mut values = [0i64; 8];
@@ -438,15 +431,13 @@ impl Store for SqliteStore {
                 }
             }
             tx.finish()?;
-            by_kind.sort_unstable();
             let [total, active, day, week, la_hi, la_lo, ca_hi, ca_lo] = totals;
             let duration_sum_ms = (i128::from(la_hi) - i128::from(ca_hi)) * (1i128 << 32)
                 + (i128::from(la_lo) - i128::from(ca_lo));
             Ok(StoreStats {
                 total: unsigned(total)?,
                 active: unsigned(active)?,
-                created_last_24h: unsigned(day)?,
-                created_last_7d: unsigned(week)?,
+                created_since: [unsigned(day)?, unsigned(week)?],
                 by_client_kind: by_kind,
                 duration_sum_ms,
             })
@@ -460,10 +451,9 @@ impl Store for SqliteStore {
             let Some(row) = rows.next()? else {
                 return Ok(StateLookup::NoSession);
             };
-            let active: bool = row.get(0)?;
-            Ok(match rows::state_from_row(row, 1)? {
-                None => StateLookup::Empty { active },
-                Some(state) => StateLookup::Found { active, state },
+            Ok(match rows::state_from_row(row, 0)? {
+                None => StateLookup::Empty,
+                Some(state) => StateLookup::Found(state),
             })
         })
     }
@@ -487,19 +477,14 @@ impl Store for SqliteStore {
                 .query_row([id.as_bytes()], |row| {
                     Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, i64>(1)?))
                 })?;
-            let (current, last) = match stored {
-                Some(version) => {
-                    let version = rows::version_from_sql(version)?;
-                    (version, version)
-                }
-                None => (0, rows::version_from_sql(cleared)?),
+            let versions = StateVersions {
+                current: stored.map(rows::version_from_sql).transpose()?.unwrap_or(0),
+                cleared: rows::version_from_sql(cleared)?,
             };
-            if expected_version.is_some_and(|v| v != current) {
-                return Ok(StatePut::Conflict(current));
-            }
-            let version = last
-                .checked_add(1)
-                .ok_or_else(|| Error::storage("state version overflow"))?;
+            let version = match versions.decide(expected_version)? {
+                StateDecision::Conflict(current) => return Ok(StatePut::Conflict(current)),
+                StateDecision::Write(version) => version,
+            };
             tx.prepare_cached(queries::UPSERT_STATE)?.execute(params![
                 id.as_bytes(),
                 rows::version_to_sql(version)?,

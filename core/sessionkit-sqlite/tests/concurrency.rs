@@ -8,7 +8,7 @@ use std::thread;
 
 use pollster::block_on;
 use sessionkit::{
-    InsertOutcome, SessionId, SessionLimit, SessionLimitPolicy, Store, UserPageQuery,
+    InsertOutcome, Liveness, SessionId, SessionLimit, SessionLimitPolicy, Store, UserPageQuery,
 };
 use sessionkit_sqlite::SqliteStore;
 
@@ -40,17 +40,16 @@ fn four_threads_insert_and_read_concurrently() {
                     assert_eq!(read.as_ref(), Some(&record));
                     let page = block_on(store.list_user_sessions(&UserPageQuery {
                         user_id: user.clone(),
-                        active_only: true,
-                        now: 0,
+                        live: Some(Liveness { now: 0 }),
                         after: None,
                         limit: 3,
                     }))
                     .unwrap();
                     assert_eq!(page[0].session.id, id, "newest first");
-                    let mine = block_on(store.count_sessions(Some(&user), false, 0)).unwrap();
+                    let mine = block_on(store.count_sessions(Some(&user), None)).unwrap();
                     assert_eq!(mine, n as u64 + 1);
                     // Reads of other threads' users see a consistent, growing count.
-                    let all = block_on(store.count_sessions(None, false, 0)).unwrap();
+                    let all = block_on(store.count_sessions(None, None)).unwrap();
                     assert!(all > n as u64 && all <= (THREADS * PER_THREAD) as u64);
                 }
             })
@@ -60,10 +59,14 @@ fn four_threads_insert_and_read_concurrently() {
         handle.join().unwrap();
     }
     assert_eq!(
-        block_on(store.count_sessions(None, true, 0)).unwrap(),
+        block_on(store.count_sessions(None, Some(&Liveness { now: 0 }))).unwrap(),
         (THREADS * PER_THREAD) as u64
     );
-    let stats = block_on(store.stats(0)).unwrap();
+    let stats = block_on(store.stats(&sessionkit::StatsQuery {
+        live: Liveness { now: 0 },
+        created_since: [0, 0],
+    }))
+    .unwrap();
     assert_eq!(stats.total, (THREADS * PER_THREAD) as u64);
 }
 
@@ -74,7 +77,7 @@ fn the_per_user_limit_holds_under_concurrent_inserts() {
     let limit = SessionLimit {
         max: 5,
         policy: SessionLimitPolicy::EvictOldest,
-        now: 0,
+        live: Liveness { now: 0 },
     };
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -83,7 +86,7 @@ fn the_per_user_limit_holds_under_concurrent_inserts() {
                 let mut evicted = 0;
                 for n in 0..50 {
                     let record = common::record(thread_id(t, n), "shared", n as i64, 1_000_000);
-                    match block_on(store.insert_session(&record, Some(limit))).unwrap() {
+                    match block_on(store.insert_session(&record, Some(&limit))).unwrap() {
                         InsertOutcome::Inserted { evicted: ids } => evicted += ids.len(),
                         other => panic!("{other:?}"),
                     }
@@ -93,7 +96,7 @@ fn the_per_user_limit_holds_under_concurrent_inserts() {
         })
         .collect();
     let evicted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-    let live = block_on(store.count_sessions(Some("shared"), true, 0)).unwrap();
+    let live = block_on(store.count_sessions(Some("shared"), Some(&Liveness { now: 0 }))).unwrap();
     assert_eq!(live, 5);
     assert_eq!(
         evicted,
@@ -101,7 +104,7 @@ fn the_per_user_limit_holds_under_concurrent_inserts() {
         "each eviction revoked exactly one session"
     );
     assert_eq!(
-        block_on(store.count_sessions(Some("shared"), false, 0)).unwrap(),
+        block_on(store.count_sessions(Some("shared"), None)).unwrap(),
         (THREADS * 50) as u64
     );
 }
@@ -130,7 +133,7 @@ fn two_stores_on_one_file_take_turns_writing() {
     }
     for store in &stores {
         assert_eq!(
-            block_on(store.count_sessions(Some("u"), true, 1_500_000)).unwrap(),
+            block_on(store.count_sessions(Some("u"), Some(&Liveness { now: 1_500_000 }))).unwrap(),
             (THREADS * PER_THREAD) as u64
         );
     }

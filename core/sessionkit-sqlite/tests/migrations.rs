@@ -369,7 +369,11 @@ fn check_fixture(version: i64, db: &Path, info: &FixtureInfo) {
         block_on(m.put_state(&id, &json!({ "again": true }), Some(0))).unwrap(),
         3
     );
+    // The metadata compare-and-swap works on upgraded rows (their revision starts at 0).
+    let updated = block_on(m.update_metadata(&id, &json!({ "upgraded": version }))).unwrap();
+    assert_eq!(updated.metadata["upgraded"], version);
     let rotated = block_on(m.rotate(&id)).unwrap();
+    assert_eq!(rotated.session.metadata["upgraded"], version);
     assert_eq!(
         block_on(m.get_state(&rotated.session.id))
             .unwrap()

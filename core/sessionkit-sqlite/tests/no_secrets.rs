@@ -302,10 +302,7 @@ fn no_token_secret_or_hash_in_logs_debug_output_errors_or_the_file() {
     let m = SessionManager::open(Arc::new(store), Config::default()).unwrap();
     let created = block_on(m.create(NewSession::new("bob", ClientKind::Other))).unwrap();
     probe.add(created.token.as_str());
-    let record_ = SessionRecord {
-        session: created.session.clone(),
-        token_hash: hash.clone(),
-    };
+    let record_ = SessionRecord::new(created.session.clone(), hash.clone());
     check_debug(&probe, "SessionRecord", &record_, &mut seen);
     check_debug(&probe, "Created", &created, &mut seen);
     check_debug(&probe, "Token", &created.token, &mut seen);

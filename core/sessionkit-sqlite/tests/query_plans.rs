@@ -97,7 +97,7 @@ fn counts_and_limits_by_user_use_the_user_index() {
     for name in [
         "count_user",
         "count_user_live",
-        "live_ids_of_user",
+        "live_positions_of_user",
         "revoke_user_sessions",
     ] {
         let plan = plan_of(&plans, name);

@@ -1,6 +1,6 @@
 //! Behaviour specific to the SQLite store: state goes with its session, data survives a reopen,
-//! metadata is stored as canonical JSON text, undecodable rows are `Corrupt`, and the engine runs
-//! end to end on top of it.
+//! the metadata compare-and-swap compares a revision, undecodable rows are `Corrupt`, and the
+//! engine runs end to end on top of it.
 
 mod common;
 
@@ -10,8 +10,8 @@ use pollster::block_on;
 use rusqlite::Connection;
 use serde_json::json;
 use sessionkit::{
-    ClientKind, Config, ErrorKind, ManualClock, NewSession, SessionManager, StateLookup, StatePut,
-    StateRecord, Store, StoredSession, UserPageQuery, WriteOutcome,
+    ClientKind, Config, ErrorKind, Liveness, ManualClock, NewSession, SessionManager, StateLookup,
+    StatePut, StateRecord, Store, StoredSession, UserPageQuery, WriteOutcome,
 };
 use sessionkit_sqlite::SqliteStore;
 
@@ -38,7 +38,10 @@ fn state_is_removed_with_its_session_and_moved_by_rotation() {
     assert!(block_on(store.delete_session(&common::id(1))).unwrap());
     assert_eq!(state_rows(&path), 2);
 
-    assert_eq!(block_on(store.delete_expired(200, 10)).unwrap(), 1);
+    assert_eq!(
+        block_on(store.delete_expired(&Liveness { now: 200 }, 10)).unwrap(),
+        1
+    );
     assert_eq!(state_rows(&path), 1);
 
     let new = common::record(common::id(9), "u", 0, 300);
@@ -49,7 +52,7 @@ fn state_is_removed_with_its_session_and_moved_by_rotation() {
     assert_eq!(state_rows(&path), 1);
     assert!(matches!(
         block_on(store.get_state(&common::id(9))).unwrap(),
-        StateLookup::Found { active: true, state } if state.blob == b"blob" && state.version == 1
+        StateLookup::Found(state) if state.blob == b"blob" && state.version == 1
     ));
     assert_eq!(
         block_on(store.get_state(&common::id(3))).unwrap(),
@@ -81,43 +84,43 @@ fn data_survives_a_reopen() {
 }
 
 #[test]
-fn metadata_is_stored_as_canonical_json_text() {
+fn metadata_compare_and_swap_compares_the_revision_not_the_text() {
     let (_dir, path, store) = common::temp_store();
     let record = common::record(common::id(1), "u", 0, 100);
     block_on(store.insert_session(&record, None)).unwrap();
-    let stored = |path: &std::path::Path| -> String {
+    let stored = |path: &std::path::Path| -> (String, i64) {
         Connection::open(path)
             .unwrap()
-            .query_row("SELECT metadata FROM sessions", [], |row| row.get(0))
+            .query_row(
+                "SELECT metadata, metadata_revision FROM sessions",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .unwrap()
     };
-    assert_eq!(stored(&path), r#"{"k":1}"#);
+    assert_eq!(stored(&path), (r#"{"k":1}"#.to_owned(), 0));
 
-    // Non-canonical input is stored canonically, so the next compare-and-swap can match.
-    let outcome = block_on(store.replace_metadata(
-        &common::id(1),
-        r#"{"k":1}"#,
-        r#" { "b" : 2 , "a" : 1 } "#,
-    ))
-    .unwrap();
-    assert_eq!(outcome, WriteOutcome::Applied);
-    let canonical = serde_json::to_string(
-        &block_on(store.get_session(&common::id(1)))
-            .unwrap()
-            .unwrap()
-            .session
-            .metadata,
-    )
-    .unwrap();
-    assert_eq!(stored(&path), canonical);
+    // Stored in any JSON form (here with spaces): the next compare-and-swap still matches,
+    // because it compares the revision.
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE sessions SET metadata = ' { \"k\" : 1 } '", [])
+        .unwrap();
+    let replacement = serde_json::Map::from_iter([("b".to_owned(), json!(2))]);
     assert_eq!(
-        block_on(store.replace_metadata(&common::id(1), r#"{"k":1}"#, "{}")).unwrap(),
+        block_on(store.replace_metadata(&common::id(1), 0, &replacement, 1)).unwrap(),
+        WriteOutcome::Applied
+    );
+    assert_eq!(stored(&path), (r#"{"b":2}"#.to_owned(), 1));
+    assert_eq!(
+        block_on(store.replace_metadata(&common::id(1), 0, &serde_json::Map::new(), 1)).unwrap(),
         WriteOutcome::Stale
     );
     assert_eq!(
-        block_on(store.replace_metadata(&common::id(1), &canonical, "{}")).unwrap(),
-        WriteOutcome::Applied
+        block_on(store.replace_metadata(&common::id(2), 0, &serde_json::Map::new(), 1)).unwrap(),
+        WriteOutcome::Missing
     );
+    assert_eq!(stored(&path), (r#"{"b":2}"#.to_owned(), 1));
 }
 
 #[test]
@@ -128,6 +131,10 @@ fn undecodable_rows_are_corrupt_not_panics() {
         ("client_kind", "UPDATE sessions SET client_kind = 'tablet'"),
         ("metadata text", "UPDATE sessions SET metadata = 'not json'"),
         ("metadata array", "UPDATE sessions SET metadata = '[1, 2]'"),
+        (
+            "metadata revision",
+            "UPDATE sessions SET metadata_revision = -1",
+        ),
         ("user_id type", "UPDATE sessions SET user_id = x'ff'"),
         (
             "created_at type",
@@ -172,8 +179,7 @@ fn undecodable_rows_are_corrupt_not_panics() {
         }
         let list = block_on(store.list_user_sessions(&UserPageQuery {
             user_id: "u".to_owned(),
-            active_only: false,
-            now: 0,
+            live: None,
             after: None,
             limit: 10,
         }));

@@ -9,7 +9,7 @@ use std::path::Path;
 use pollster::block_on;
 use rusqlite::Connection;
 use serde_json::json;
-use sessionkit::{SessionId, Store};
+use sessionkit::{Liveness, SessionId, Store};
 use sessionkit_sqlite::SqliteStore;
 
 /// Sessions with ids from `rng`, each carrying ~600 bytes of metadata so that a few thousand of
@@ -96,7 +96,7 @@ fn a_bulk_deletion_checkpoints_less_often_and_leaves_nothing_in_the_log() {
     let mut batches = 0;
     let mut largest_log = 0;
     loop {
-        let n = block_on(store.delete_expired(1_000, 500)).expect("delete");
+        let n = block_on(store.delete_expired(&Liveness { now: 1_000 }, 500)).expect("delete");
         deleted += n;
         batches += 1;
         largest_log = largest_log.max(store.write_stats().wal_pages);
@@ -130,8 +130,14 @@ fn writes_after_a_finished_bulk_deletion_checkpoint_as_usual() {
     let mut rng = common::Rng::new(3);
     fill(&store, 3_000, 100, &mut rng);
     // One full batch, then the short one that ends the deletion.
-    assert_eq!(block_on(store.delete_expired(1_000, 2_000)).unwrap(), 2_000);
-    assert_eq!(block_on(store.delete_expired(1_000, 2_000)).unwrap(), 1_000);
+    assert_eq!(
+        block_on(store.delete_expired(&Liveness { now: 1_000 }, 2_000)).unwrap(),
+        2_000
+    );
+    assert_eq!(
+        block_on(store.delete_expired(&Liveness { now: 1_000 }, 2_000)).unwrap(),
+        1_000
+    );
     assert_eq!(sessions_in_main_file(&path), 0);
 
     let checkpoints = store.write_stats().checkpoints;

@@ -71,7 +71,7 @@ impl Default for Config {
 }
 
 const MINUTE_MS: i64 = 60_000;
-const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+use crate::policy::DAY_MS;
 /// The longest timeout accepted: 100 years. Keeps every sum of times far from `i64` overflow.
 pub(crate) const MAX_TIMEOUT_MS: i64 = 36_525 * DAY_MS;
 /// The largest state accepted, whatever the configuration: 1 GiB.

@@ -114,10 +114,7 @@ impl ExportRecord {
             ));
         }
         Ok(StoredSession {
-            record: SessionRecord {
-                session: self.session,
-                token_hash,
-            },
+            record: SessionRecord::new(self.session, token_hash),
             state,
             cleared_state_version: self.cleared_state_version,
         })

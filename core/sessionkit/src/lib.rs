@@ -51,6 +51,7 @@ mod manager;
 mod memory;
 mod metadata;
 mod model;
+mod policy;
 mod send;
 mod state_codec;
 mod store;
@@ -73,12 +74,14 @@ pub use model::{
     ClientInfo, ClientKind, Created, ListOptions, NewSession, Page, Session, SessionStatus, State,
     Stats,
 };
+pub use policy::DAY_MS;
 pub use send::{SendOutsideWasm, SyncOutsideWasm};
 pub use state_codec::{
     checksum_text as state_checksum_text, DecodedState, EncodedState, StateCodec,
 };
 pub use store::{
-    InsertOutcome, SessionLimit, SessionRecord, StateLookup, StatePut, StateRecord, Store,
-    StoreStats, StoredSession, UserPageQuery, WriteOutcome,
+    next_counter, InsertOutcome, LimitDecision, Liveness, SessionLimit, SessionPosition,
+    SessionRecord, StateDecision, StateLookup, StatePut, StateRecord, StateVersions, StatsQuery,
+    Store, StoreStats, StoredSession, UserPageQuery, WriteOutcome, MAX_COUNTER,
 };
 pub use token::{Token, TokenHash};

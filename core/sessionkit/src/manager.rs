@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::cursor::PageCursor;
 use crate::events::{Event, EventBus, EventListener, Subscription};
+use crate::policy;
 use crate::state_codec::{checksum_text, StateCodec};
 use crate::store::*;
 use crate::token::{ParsedToken, Token};
@@ -101,7 +102,7 @@ impl SessionManager {
         let limit = self.config.max_sessions_per_user.map(|max| SessionLimit {
             max,
             policy: self.config.session_limit_policy,
-            now,
+            live: self.liveness(now),
         });
         let mut session = Session {
             id: SessionId::from_bytes([0; SessionId::LEN]),
@@ -123,11 +124,8 @@ impl SessionManager {
         for _ in 0..MAX_ATTEMPTS {
             session.id = SessionId::random()?;
             let (token, token_hash) = Token::generate(session.id)?;
-            let record = SessionRecord {
-                session,
-                token_hash,
-            };
-            match self.store.insert_session(&record, limit).await? {
+            let record = SessionRecord::new(session, token_hash);
+            match self.store.insert_session(&record, limit.as_ref()).await? {
                 InsertOutcome::Inserted { evicted } => {
                     for id in evicted {
                         self.events.emit(Event::Revoked { session_id: id });
@@ -180,7 +178,9 @@ impl SessionManager {
                     session.expires_at = expires_at;
                 }
                 WriteOutcome::Inactive => return Err(Error::Revoked),
-                WriteOutcome::Missing | WriteOutcome::Stale => return Err(Error::InvalidToken),
+                WriteOutcome::Missing | WriteOutcome::Stale | WriteOutcome::IdTaken => {
+                    return Err(Error::InvalidToken)
+                }
             }
         }
         Ok(session)
@@ -205,11 +205,17 @@ impl SessionManager {
     /// Applies a JSON Merge Patch (RFC 7396; must be an object) to a live session's metadata.
     pub async fn update_metadata(&self, id: &SessionId, patch: &Value) -> Result<Session> {
         for _ in 0..MAX_ATTEMPTS {
-            let mut session = self.live(id).await?.session;
+            let record = self.live(id).await?;
+            let mut session = record.session;
             let merged = metadata::merge(&session.metadata, patch)?;
-            let text = metadata::to_text(&merged)?;
-            let expected = serde_json::to_string(&session.metadata).map_err(Error::storage)?;
-            match self.store.replace_metadata(id, &expected, &text).await? {
+            metadata::to_text(&merged)?;
+            let expected = record.metadata_revision;
+            let revision = next_counter("metadata_revision", expected)?;
+            match self
+                .store
+                .replace_metadata(id, expected, &merged, revision)
+                .await?
+            {
                 WriteOutcome::Stale => continue,
                 outcome => self.expect_applied(outcome)?,
             }
@@ -235,12 +241,9 @@ impl SessionManager {
                 expires_at: self.idle_expiry(now, old.absolute_expires_at),
                 ..old.clone()
             };
-            let record = SessionRecord {
-                session,
-                token_hash,
-            };
+            let record = SessionRecord::new(session, token_hash);
             match self.store.rotate_session(id, &record).await? {
-                WriteOutcome::Stale => continue,
+                WriteOutcome::IdTaken => continue,
                 outcome => self.expect_applied(outcome)?,
             }
             self.events.emit(Event::Rotated {
@@ -265,7 +268,9 @@ impl SessionManager {
                 Ok(())
             }
             WriteOutcome::Inactive => Ok(()),
-            WriteOutcome::Missing | WriteOutcome::Stale => Err(Error::NotFound),
+            WriteOutcome::Missing | WriteOutcome::Stale | WriteOutcome::IdTaken => {
+                Err(Error::NotFound)
+            }
         }
     }
 
@@ -293,14 +298,16 @@ impl SessionManager {
         let after = match options.cursor.as_deref() {
             Some(text) => {
                 let c = PageCursor::decode(text, user_id, options.active_only)?;
-                Some((c.last_active_at, c.id))
+                Some(SessionPosition {
+                    last_active_at: c.last_active_at,
+                    id: c.id,
+                })
             }
             None => None,
         };
         let query = UserPageQuery {
             user_id: user_id.to_owned(),
-            active_only: options.active_only,
-            now: self.now(),
+            live: options.active_only.then(|| self.liveness(self.now())),
             after,
             limit: options.limit + 1,
         };
@@ -334,12 +341,13 @@ impl SessionManager {
         except: Option<&SessionId>,
     ) -> Result<u64> {
         validation::user_id(user_id)?;
+        let live = self.liveness(self.now());
         let revoked = self
             .store
-            .revoke_user_sessions(user_id, except, self.now())
+            .revoke_user_sessions(user_id, except, &live)
             .await?;
-        for id in &revoked {
-            self.events.emit(Event::Revoked { session_id: *id });
+        for id in policy::newest_first(&revoked) {
+            self.events.emit(Event::Revoked { session_id: id });
         }
         Ok(revoked.len() as u64)
     }
@@ -347,10 +355,10 @@ impl SessionManager {
     /// Removes every session expired by now (and its state), in bounded batches through the
     /// expiry index. Returns how many were removed.
     pub async fn cleanup_expired(&self) -> Result<u64> {
-        let now = self.now();
+        let live = self.liveness(self.now());
         let mut removed = 0;
         loop {
-            let batch = self.store.delete_expired(now, CLEANUP_BATCH).await?;
+            let batch = self.store.delete_expired(&live, CLEANUP_BATCH).await?;
             removed += batch;
             if batch < u64::from(CLEANUP_BATCH) {
                 break;
@@ -363,20 +371,25 @@ impl SessionManager {
 
     /// Sessions neither revoked nor expired.
     pub async fn count_active(&self) -> Result<u64> {
-        self.store.count_sessions(None, true, self.now()).await
+        let live = self.liveness(self.now());
+        self.store.count_sessions(None, Some(&live)).await
     }
 
     /// A user's stored sessions; with `active_only`, only those neither revoked nor expired.
     pub async fn count_user_sessions(&self, user_id: &str, active_only: bool) -> Result<u64> {
         validation::user_id(user_id)?;
+        let live = active_only.then(|| self.liveness(self.now()));
         self.store
-            .count_sessions(Some(user_id), active_only, self.now())
+            .count_sessions(Some(user_id), live.as_ref())
             .await
     }
 
     /// Aggregate figures over all stored sessions.
     pub async fn stats(&self) -> Result<Stats> {
-        let s = self.store.stats(self.now()).await?;
+        let s = self
+            .store
+            .stats(&policy::stats_query(self.liveness(self.now())))
+            .await?;
         let mut by_client_kind: std::collections::BTreeMap<String, u64> = ClientKind::ALL
             .iter()
             .map(|k| (k.as_str().to_owned(), 0))
@@ -392,8 +405,8 @@ impl SessionManager {
         Ok(Stats {
             total: s.total,
             active: s.active,
-            created_last_24h: s.created_last_24h,
-            created_last_7d: s.created_last_7d,
+            created_last_24h: s.created_since[0],
+            created_last_7d: s.created_since[1],
             by_client_kind,
             average_duration_ms,
         })
@@ -426,8 +439,8 @@ impl SessionManager {
     pub async fn get_state_json(&self, id: &SessionId) -> Result<Option<State<String>>> {
         match self.store.get_state(id).await? {
             StateLookup::NoSession => Err(Error::NotFound),
-            StateLookup::Empty { .. } => Ok(None),
-            StateLookup::Found { state, .. } => {
+            StateLookup::Empty => Ok(None),
+            StateLookup::Found(state) => {
                 let (json, compressed, crc32) = self.codec.decode_json(&state.blob)?;
                 let size = json.len() as u64;
                 let data = String::from_utf8(json).map_err(|_| Error::corrupt("state JSON"))?;
@@ -537,6 +550,11 @@ impl SessionManager {
 
     // ---- helpers --------------------------------------------------------------------------
 
+    /// What "live" means now, under this configuration.
+    fn liveness(&self, now: i64) -> Liveness {
+        policy::liveness(now)
+    }
+
     fn idle_expiry(&self, last_active_at: i64, absolute_expires_at: i64) -> i64 {
         last_active_at
             .saturating_add(self.config.idle_timeout_ms)
@@ -574,7 +592,7 @@ impl SessionManager {
             WriteOutcome::Applied => Ok(()),
             WriteOutcome::Missing => Err(Error::NotFound),
             WriteOutcome::Inactive => Err(Error::Revoked),
-            WriteOutcome::Stale => Err(Error::storage("concurrent write")),
+            WriteOutcome::Stale | WriteOutcome::IdTaken => Err(Error::storage("concurrent write")),
         }
     }
 

@@ -8,7 +8,9 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::store::*;
-use crate::{ClientKind, Error, Result, SessionId, SessionLimitPolicy};
+use serde_json::{Map, Value};
+
+use crate::{ClientKind, Error, Result, SessionId};
 
 /// Sessions and state held in memory; gone when dropped.
 #[derive(Debug, Default)]
@@ -86,10 +88,6 @@ impl Inner {
         }
     }
 
-    fn is_live(record: &SessionRecord, now: i64) -> bool {
-        record.session.is_live(now)
-    }
-
     fn user_ids_newest_first<'a>(&'a self, user_id: &str) -> impl Iterator<Item = SessionId> + 'a {
         self.by_user
             .get(user_id)
@@ -113,33 +111,27 @@ impl Store for MemoryStore {
     async fn insert_session(
         &self,
         record: &SessionRecord,
-        limit: Option<SessionLimit>,
+        limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome> {
         let mut inner = self.lock()?;
         if inner.sessions.contains_key(&record.session.id) {
             return Ok(InsertOutcome::IdTaken);
         }
-        let mut evicted = Vec::new();
-        if let Some(limit) = limit {
-            let live: Vec<SessionId> = inner
-                .user_ids_newest_first(&record.session.user_id)
-                .filter(|id| Inner::is_live(&inner.sessions[id], limit.now))
-                .collect();
-            let max = limit.max as usize;
-            if live.len() >= max {
-                match limit.policy {
-                    SessionLimitPolicy::Reject => return Ok(InsertOutcome::LimitReached),
-                    SessionLimitPolicy::EvictOldest => {
-                        // `live` is newest first: the tail is the least recently active.
-                        evicted = live[max.saturating_sub(1)..]
-                            .iter()
-                            .rev()
-                            .copied()
-                            .collect();
-                    }
+        let evicted = match limit {
+            None => Vec::new(),
+            Some(limit) => {
+                let live: Vec<SessionPosition> = inner
+                    .user_ids_newest_first(&record.session.user_id)
+                    .map(|id| &inner.sessions[&id])
+                    .filter(|r| limit.live.admits(&r.session))
+                    .map(SessionRecord::position)
+                    .collect();
+                match limit.decide(live) {
+                    LimitDecision::Reject => return Ok(InsertOutcome::LimitReached),
+                    LimitDecision::Admit { evict } => evict,
                 }
             }
-        }
+        };
         for id in &evicted {
             inner.update(id, |r| r.session.active = false);
         }
@@ -171,20 +163,20 @@ impl Store for MemoryStore {
     async fn replace_metadata(
         &self,
         id: &SessionId,
-        expected: &str,
-        metadata: &str,
+        expected_revision: u64,
+        metadata: &Map<String, Value>,
+        revision: u64,
     ) -> Result<WriteOutcome> {
         let mut inner = self.lock()?;
         if let Err(outcome) = inner.writable(id) {
             return Ok(outcome);
         }
         let record = inner.sessions.get_mut(id).ok_or(Error::NotFound)?;
-        let current = serde_json::to_string(&record.session.metadata).map_err(Error::storage)?;
-        if current != expected {
+        if record.metadata_revision != expected_revision {
             return Ok(WriteOutcome::Stale);
         }
-        record.session.metadata = serde_json::from_str(metadata)
-            .map_err(|e| Error::invalid_input("metadata", e.to_string()))?;
+        record.session.metadata = metadata.clone();
+        record.metadata_revision = revision;
         Ok(WriteOutcome::Applied)
     }
 
@@ -194,7 +186,7 @@ impl Store for MemoryStore {
             return Ok(outcome);
         }
         if inner.sessions.contains_key(&new.session.id) {
-            return Ok(WriteOutcome::Stale);
+            return Ok(WriteOutcome::IdTaken);
         }
         let state = inner.states.remove(old);
         let cleared = inner.cleared.remove(old);
@@ -228,14 +220,14 @@ impl Store for MemoryStore {
             return Ok(Vec::new());
         };
         let upper = match query.after {
-            Some(position) => Bound::Excluded(position),
+            Some(p) => Bound::Excluded((p.last_active_at, p.id)),
             None => Bound::Unbounded,
         };
         Ok(set
             .range((Bound::Unbounded, upper))
             .rev()
             .map(|(_, id)| &inner.sessions[id])
-            .filter(|r| !query.active_only || Inner::is_live(r, query.now))
+            .filter(|r| query.live.is_none_or(|live| live.admits(&r.session)))
             .take(query.limit as usize)
             .cloned()
             .collect())
@@ -245,27 +237,30 @@ impl Store for MemoryStore {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-        now: i64,
-    ) -> Result<Vec<SessionId>> {
+        live: &Liveness,
+    ) -> Result<Vec<SessionPosition>> {
         let mut inner = self.lock()?;
-        let ids: Vec<SessionId> = inner
+        let revoked: Vec<SessionPosition> = inner
             .user_ids_newest_first(user_id)
-            .filter(|id| Some(id) != except && Inner::is_live(&inner.sessions[id], now))
+            .map(|id| &inner.sessions[&id])
+            .filter(|r| Some(&r.session.id) != except && live.admits(&r.session))
+            .map(SessionRecord::position)
             .collect();
-        for id in &ids {
-            inner.update(id, |r| r.session.active = false);
+        for p in &revoked {
+            inner.update(&p.id, |r| r.session.active = false);
         }
-        Ok(ids)
+        Ok(revoked)
     }
 
-    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
         let mut inner = self.lock()?;
         let ids: Vec<SessionId> = inner
             .by_expiry
             .iter()
-            .take_while(|(expires_at, _)| *expires_at <= now)
+            .map(|(_, id)| &inner.sessions[id])
+            .take_while(|r| live.expired(&r.session))
             .take(max as usize)
-            .map(|(_, id)| *id)
+            .map(|r| r.session.id)
             .collect();
         for id in &ids {
             inner.remove(id);
@@ -273,14 +268,9 @@ impl Store for MemoryStore {
         Ok(ids.len() as u64)
     }
 
-    async fn count_sessions(
-        &self,
-        user_id: Option<&str>,
-        active_only: bool,
-        now: i64,
-    ) -> Result<u64> {
+    async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         let inner = self.lock()?;
-        let counts = |r: &SessionRecord| !active_only || Inner::is_live(r, now);
+        let counts = |r: &SessionRecord| live.is_none_or(|live| live.admits(&r.session));
         let n = match user_id {
             Some(user) => inner
                 .user_ids_newest_first(user)
@@ -291,16 +281,17 @@ impl Store for MemoryStore {
         Ok(n as u64)
     }
 
-    async fn stats(&self, now: i64) -> Result<StoreStats> {
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
         let inner = self.lock()?;
         let mut stats = StoreStats::default();
         let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
         for r in inner.sessions.values() {
             let s = &r.session;
             stats.total += 1;
-            stats.active += u64::from(Inner::is_live(r, now));
-            stats.created_last_24h += u64::from(s.created_at >= now.saturating_sub(DAY_MS));
-            stats.created_last_7d += u64::from(s.created_at >= now.saturating_sub(7 * DAY_MS));
+            stats.active += u64::from(query.live.admits(s));
+            for (n, since) in stats.created_since.iter_mut().zip(query.created_since) {
+                *n += u64::from(s.created_at >= since);
+            }
             *by_kind.entry(s.client.kind).or_default() += 1;
             stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
         }
@@ -310,18 +301,13 @@ impl Store for MemoryStore {
 
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
         let inner = self.lock()?;
-        Ok(match inner.sessions.get(id) {
-            None => StateLookup::NoSession,
-            Some(r) => match inner.states.get(id) {
-                None => StateLookup::Empty {
-                    active: r.session.active,
-                },
-                Some(state) => StateLookup::Found {
-                    active: r.session.active,
-                    state: state.clone(),
-                },
+        Ok(
+            match (inner.sessions.contains_key(id), inner.states.get(id)) {
+                (false, _) => StateLookup::NoSession,
+                (true, None) => StateLookup::Empty,
+                (true, Some(state)) => StateLookup::Found(state.clone()),
             },
-        })
+        )
     }
 
     async fn put_state(
@@ -337,19 +323,13 @@ impl Store for MemoryStore {
             Err(_) => return Ok(StatePut::Inactive),
             Ok(()) => {}
         }
-        let current = inner.states.get(id).map_or(0, |s| s.version);
-        if expected_version.is_some_and(|v| v != current) {
-            return Ok(StatePut::Conflict(current));
-        }
-        let last = match inner.states.get(id) {
-            Some(_) => current,
-            None => inner.cleared.get(id).copied().unwrap_or(0),
+        let versions = StateVersions {
+            current: inner.states.get(id).map_or(0, |s| s.version),
+            cleared: inner.cleared.get(id).copied().unwrap_or(0),
         };
-        let Some(version) = last.checked_add(1).filter(|v| i64::try_from(*v).is_ok()) else {
-            return Err(Error::invalid_input(
-                "state.version",
-                "the version counter is exhausted",
-            ));
+        let version = match versions.decide(expected_version)? {
+            StateDecision::Conflict(current) => return Ok(StatePut::Conflict(current)),
+            StateDecision::Write(version) => version,
         };
         inner.cleared.remove(id);
         inner.states.insert(
@@ -418,5 +398,3 @@ impl Store for MemoryStore {
         Ok(true)
     }
 }
-
-const DAY_MS: i64 = 86_400_000;

@@ -2,43 +2,145 @@
 //! IndexedDB), and the records that cross it.
 //!
 //! A store persists; it decides nothing. The engine computes every value it writes (expiry,
-//! hashes, encoded state). What a store must do itself is make each method *atomic*: conditional
-//! writes (`WHERE active`, compare-and-swap on the state version, insert-only creation, the
-//! per-user limit) happen inside one transaction, so no interleaving of callers can resurrect a
-//! revoked session or lose an update.
+//! hashes, encoded state, the next state version, the next metadata revision) and every bound a
+//! store compares against ([`Liveness`], [`StatsQuery`]). Where a decision needs what is stored
+//! *at the moment of the write* — which sessions the per-user limit evicts, which version a state
+//! write gets — the store reads inside its transaction and calls the engine's pure function
+//! ([`SessionLimit::decide`], [`StateVersions::decide`]) there. What a store must do itself is
+//! make each method *atomic*: conditional writes happen inside one transaction, so no
+//! interleaving of callers can resurrect a revoked session or lose an update.
 //!
 //! Futures are `Send` on native targets and need not be on `wasm32`.
 
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 
 use crate::send::{SendOutsideWasm, SyncOutsideWasm};
-use crate::{ClientKind, Result, Session, SessionId, SessionLimitPolicy, TokenHash};
+use crate::{ClientKind, Error, Result, Session, SessionId, SessionLimitPolicy, TokenHash};
 
-/// A session as stored: the public record plus the hash of its token's secret.
+/// A session as stored: the public record, the hash of its token's secret and the revision of
+/// its metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
     /// The session.
     pub session: Session,
     /// SHA-256 of the token's secret.
     pub token_hash: TokenHash,
+    /// Counts the metadata's replacements (0 at creation or import): the metadata
+    /// compare-and-swap compares this number, never the metadata itself.
+    pub metadata_revision: u64,
+}
+
+impl SessionRecord {
+    /// A record with metadata revision 0 (a new or imported session).
+    pub fn new(session: Session, token_hash: TokenHash) -> Self {
+        SessionRecord {
+            session,
+            token_hash,
+            metadata_revision: 0,
+        }
+    }
+
+    /// Where the session stands in a user's listing (newest activity first).
+    pub fn position(&self) -> SessionPosition {
+        SessionPosition {
+            last_active_at: self.session.last_active_at,
+            id: self.session.id,
+        }
+    }
+}
+
+/// A session's place in its user's listing: ordered by `last_active_at`, then by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionPosition {
+    /// When the session was last active.
+    pub last_active_at: i64,
+    /// Its id (breaks ties).
+    pub id: SessionId,
+}
+
+/// What "live" means at one moment. The engine computes the bounds; a store only compares
+/// (`active`, and `expires_at > now`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    /// "Now": a live session has `expires_at > now`.
+    pub now: i64,
+}
+
+impl Liveness {
+    /// Whether `session` is live: active and not expired.
+    pub fn admits(&self, session: &Session) -> bool {
+        session.active && !self.expired(session)
+    }
+
+    /// Whether `session` is expired, whatever its status (what cleanup removes).
+    pub fn expired(&self, session: &Session) -> bool {
+        self.expired_times(
+            session.created_at,
+            session.last_active_at,
+            session.expires_at,
+        )
+    }
+
+    /// [`Liveness::expired`] from the three times it looks at, for a store that reads only
+    /// those.
+    pub fn expired_times(&self, _created_at: i64, _last_active_at: i64, expires_at: i64) -> bool {
+        expires_at <= self.now
+    }
 }
 
 /// The per-user limit a store enforces atomically with an insert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionLimit {
-    /// Live (active, unexpired) sessions allowed per user.
+    /// Live sessions allowed per user.
     pub max: u32,
     /// What to do when the new session would exceed `max`.
     pub policy: SessionLimitPolicy,
-    /// "Now", to tell live sessions from expired ones.
-    pub now: i64,
+    /// Which of the user's sessions count.
+    pub live: Liveness,
+}
+
+/// What the per-user limit decided for one insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitDecision {
+    /// Insert, after revoking these live sessions (least recently active first; often none).
+    Admit {
+        /// The sessions to revoke in the same transaction.
+        evict: Vec<SessionId>,
+    },
+    /// Refuse the insert; write nothing.
+    Reject,
+}
+
+impl SessionLimit {
+    /// The decision for a new session of a user whose live sessions (as counted by
+    /// [`SessionLimit::live`]) stand at `live`, in any order. A store calls this inside the
+    /// insert's transaction with what it just read.
+    pub fn decide(&self, mut live: Vec<SessionPosition>) -> LimitDecision {
+        let max = self.max as usize;
+        if live.len() < max {
+            return LimitDecision::Admit { evict: Vec::new() };
+        }
+        match self.policy {
+            SessionLimitPolicy::Reject => LimitDecision::Reject,
+            SessionLimitPolicy::EvictOldest => {
+                // Keep the `max - 1` most recently active so the new session makes `max` (a
+                // `max` of 0, which the configuration refuses, would evict all).
+                live.sort_unstable();
+                let evicted = live.len() - max.saturating_sub(1);
+                LimitDecision::Admit {
+                    evict: live[..evicted].iter().map(|p| p.id).collect(),
+                }
+            }
+        }
+    }
 }
 
 /// What `insert_session` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InsertOutcome {
     /// Inserted; these live sessions of the same user were revoked to make room (least recently
-    /// active first).
+    /// active first, as [`SessionLimit::decide`] chose them).
     Inserted {
         /// Sessions revoked by the `evict_oldest` policy.
         evicted: Vec<SessionId>,
@@ -58,8 +160,10 @@ pub enum WriteOutcome {
     Missing,
     /// The session is revoked; nothing written.
     Inactive,
-    /// The compared value changed since it was read; nothing written.
+    /// The compared value (the metadata revision) changed since it was read; nothing written.
     Stale,
+    /// The id the write would create is taken by another session; nothing written.
+    IdTaken,
 }
 
 /// A page request in (`last_active_at` desc, `id` desc) order.
@@ -67,12 +171,10 @@ pub enum WriteOutcome {
 pub struct UserPageQuery {
     /// Whose sessions.
     pub user_id: String,
-    /// Only active sessions with `expires_at > now`.
-    pub active_only: bool,
-    /// "Now", for `active_only`.
-    pub now: i64,
-    /// Continue strictly after this `(last_active_at, id)` position.
-    pub after: Option<(i64, SessionId)>,
+    /// Only sessions these bounds call live; every stored session when `None`.
+    pub live: Option<Liveness>,
+    /// Continue strictly after (below) this position.
+    pub after: Option<SessionPosition>,
     /// At most this many records.
     pub limit: u32,
 }
@@ -117,24 +219,16 @@ impl StoredSession {
 pub enum StateLookup {
     /// No session with that id.
     NoSession,
-    /// The session exists (`active` tells whether revoked) and has no state.
-    Empty {
-        /// Whether the session is active.
-        active: bool,
-    },
+    /// The session exists and has no state.
+    Empty,
     /// The session exists and has this state.
-    Found {
-        /// Whether the session is active.
-        active: bool,
-        /// The stored state.
-        state: StateRecord,
-    },
+    Found(StateRecord),
 }
 
 /// What `put_state` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatePut {
-    /// Written with this new version (the last version written + 1, or 1).
+    /// Written with this version (as [`StateVersions::decide`] chose it).
     Written(u64),
     /// The expected version did not match this current one (0 = no state); nothing written.
     Conflict(u64),
@@ -144,18 +238,75 @@ pub enum StatePut {
     Inactive,
 }
 
+/// The largest state version and metadata revision: the largest integer every face represents
+/// exactly (a JavaScript number, 2^53 − 1).
+pub const MAX_COUNTER: u64 = (1 << 53) - 1;
+
+/// The next value of a version or revision counter that stands at `last`; past
+/// [`MAX_COUNTER`], `InvalidInput { field }`.
+pub fn next_counter(field: &str, last: u64) -> Result<u64> {
+    last.checked_add(1)
+        .filter(|next| *next <= MAX_COUNTER)
+        .ok_or_else(|| Error::invalid_input(field, "the version counter is exhausted"))
+}
+
+/// A session's state versions as a store reads them inside a `put_state` transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateVersions {
+    /// The version of the stored state; 0 when there is none.
+    pub current: u64,
+    /// With no state: the version of the last cleared one (0 if never cleared). Ignored when
+    /// `current` is not 0.
+    pub cleared: u64,
+}
+
+/// What a state write must do, as [`StateVersions::decide`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateDecision {
+    /// Write the state with this version.
+    Write(u64),
+    /// Write nothing: the expected version is not the current one.
+    Conflict(u64),
+}
+
+impl StateVersions {
+    /// Compare-and-swap on `expected` (0 = "no state yet"; `None` = unconditional), then the
+    /// next version: one more than the last version written for the session, even when that
+    /// state has been cleared since, so versions never repeat within a session (and a client
+    /// holding an old version can never match a newer state). An exhausted counter is
+    /// `InvalidInput { field: "state.version" }`.
+    pub fn decide(&self, expected: Option<u64>) -> Result<StateDecision> {
+        if expected.is_some_and(|v| v != self.current) {
+            return Ok(StateDecision::Conflict(self.current));
+        }
+        let last = if self.current == 0 {
+            self.cleared
+        } else {
+            self.current
+        };
+        Ok(StateDecision::Write(next_counter("state.version", last)?))
+    }
+}
+
+/// The bounds of a `stats` call, computed by the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsQuery {
+    /// Which sessions count as active.
+    pub live: Liveness,
+    /// Count the sessions created at or after each of these times.
+    pub created_since: [i64; 2],
+}
+
 /// Aggregates a store computes in one pass (or from its indexes).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StoreStats {
     /// All stored sessions.
     pub total: u64,
-    /// Active with `expires_at > now`.
+    /// Sessions live by [`StatsQuery::live`].
     pub active: u64,
-    /// Created at or after `now - 24h`.
-    pub created_last_24h: u64,
-    /// Created at or after `now - 7d`.
-    pub created_last_7d: u64,
-    /// Stored sessions per kind (kinds with none may be left out).
+    /// Sessions created at or after each time of [`StatsQuery::created_since`].
+    pub created_since: [u64; 2],
+    /// Stored sessions per kind, in any order (kinds with none may be left out).
     pub by_client_kind: Vec<(ClientKind, u64)>,
     /// Sum of `last_active_at - created_at` over all stored sessions.
     pub duration_sum_ms: i128,
@@ -167,12 +318,12 @@ pub struct StoreStats {
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
-    /// Inserts a new session — never replaces one. With `limit`, counts the user's live sessions
-    /// and rejects or evicts (revokes) in the same transaction.
+    /// Inserts a new session — never replaces one. With `limit`, reads the user's live sessions
+    /// and applies [`SessionLimit::decide`] in the same transaction.
     async fn insert_session(
         &self,
         record: &SessionRecord,
-        limit: Option<SessionLimit>,
+        limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome>;
 
     /// The session with this id, whatever its status.
@@ -186,18 +337,19 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
         expires_at: i64,
     ) -> Result<WriteOutcome>;
 
-    /// Replaces the metadata of an active session if it still equals `expected` (JSON text as
-    /// produced by `serde_json::to_string` of the stored map); `Stale` otherwise.
+    /// Replaces the metadata of an active session and sets its revision to `revision`, if its
+    /// revision is still `expected_revision`; `Stale` otherwise.
     async fn replace_metadata(
         &self,
         id: &SessionId,
-        expected: &str,
-        metadata: &str,
+        expected_revision: u64,
+        metadata: &Map<String, Value>,
+        revision: u64,
     ) -> Result<WriteOutcome>;
 
     /// Atomically inserts `new` (a fresh id and token hash), moves the state of `old` to it and
-    /// deletes `old` — only if `old` is active. `Missing`/`Inactive` write nothing; `Stale` means
-    /// the new id is taken.
+    /// deletes `old` — only if `old` is active. `Missing`/`Inactive` write nothing; `IdTaken`
+    /// means the new id is taken.
     async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome>;
 
     /// Marks a session revoked. `Inactive` if it was already.
@@ -209,39 +361,30 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
     /// One page of a user's sessions, newest activity first, ties broken by id descending.
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>>;
 
-    /// Revokes every live session (active, `expires_at > now`) of `user_id` except `except`;
-    /// returns the ids revoked, newest activity first. Expired sessions are left for cleanup.
+    /// Revokes every live session of `user_id` except `except`; returns the positions of the
+    /// sessions revoked, in any order. Expired sessions are left for cleanup.
     async fn revoke_user_sessions(
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-        now: i64,
-    ) -> Result<Vec<SessionId>>;
+        live: &Liveness,
+    ) -> Result<Vec<SessionPosition>>;
 
-    /// Deletes up to `max` sessions (and their state) with `expires_at <= now`, in one short
+    /// Deletes up to `max` sessions (and their state) that are expired by `live`, in one short
     /// transaction, found through the expiry index. Returns how many were deleted.
-    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64>;
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64>;
 
-    /// Counts sessions, of one user or of all; with `active_only`, only active ones with
-    /// `expires_at > now`.
-    async fn count_sessions(
-        &self,
-        user_id: Option<&str>,
-        active_only: bool,
-        now: i64,
-    ) -> Result<u64>;
+    /// Counts sessions, of one user or of all; with `live`, only those it calls live.
+    async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64>;
 
     /// Aggregates over all stored sessions.
-    async fn stats(&self, now: i64) -> Result<StoreStats>;
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats>;
 
     /// The state of a session.
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup>;
 
-    /// Writes the state of an active session: compare-and-swap when `expected_version` is given
-    /// (0 = "no state yet"), unconditional otherwise. The new version is one more than the last
-    /// version written for this session, even when that state has been cleared since: versions
-    /// never repeat within a session (and move with it on rotation), so a client holding an old
-    /// version can never match a newer state.
+    /// Writes the state of an active session, with the version [`StateVersions::decide`]
+    /// gives for the versions read in the same transaction and `expected_version`.
     async fn put_state(
         &self,
         id: &SessionId,

@@ -79,8 +79,7 @@ fn errors_are_those_of_get_state() {
     // A blob that fails verification is never returned, as text or parsed.
     let id = session(&m);
     block_on(m.put_state(&id, &json!({"k": "v"}), None)).unwrap();
-    let sessionkit::StateLookup::Found { state, .. } = block_on(store.get_state(&id)).unwrap()
-    else {
+    let sessionkit::StateLookup::Found(state) = block_on(store.get_state(&id)).unwrap() else {
         panic!("state stored");
     };
     let mut bad = state.blob.clone();

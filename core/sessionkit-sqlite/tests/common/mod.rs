@@ -24,8 +24,8 @@ pub fn id(n: u8) -> SessionId {
 
 /// An active desktop session of `user`, created and last active at `at`, expiring at `expires`.
 pub fn record(id: SessionId, user: &str, at: i64, expires: i64) -> SessionRecord {
-    SessionRecord {
-        session: Session {
+    SessionRecord::new(
+        Session {
             id,
             user_id: user.to_owned(),
             created_at: at,
@@ -42,8 +42,8 @@ pub fn record(id: SessionId, user: &str, at: i64, expires: i64) -> SessionRecord
             active: true,
             metadata: Map::from_iter([("k".to_owned(), Value::from(1))]),
         },
-        token_hash: TokenHash::from_bytes([7; 32]),
-    }
+        TokenHash::from_bytes([7; 32]),
+    )
 }
 
 /// xorshift64*: a deterministic, dependency-free generator for randomised tests (seeded, so a
