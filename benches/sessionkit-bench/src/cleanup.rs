@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pollster::block_on;
-use sessionkit::{ClientKind, Config, ListOptions, ManualClock, NewSession, SessionManager, Store};
+use sessionkit::{
+    ClientKind, Config, ListOptions, MaintenanceStore, ManualClock, NewSession, SessionManager,
+};
 use sessionkit_sqlite::SqliteStore;
 
 use crate::fixture::{self, Fixture, AFTER_ALL_EXPIRED, HEAVY_USER, T0};

@@ -7,9 +7,9 @@ use std::time::Instant;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sessionkit::{
-    InsertOutcome, Liveness, Result, SessionId, SessionLimit, SessionPosition, SessionRecord,
-    StateLookup, StatePut, StatsQuery, Store, StoreStats, StoredSession, UserPageQuery,
-    WriteOutcome,
+    InsertOutcome, Liveness, MaintenanceStore, Result, SessionId, SessionLimit, SessionPosition,
+    SessionRecord, SessionStore, StateLookup, StatePut, StateStore, StatsQuery, Store, StoreStats,
+    StoredSession, UserPageQuery, WriteOutcome,
 };
 
 /// Delegates everything to `inner`, recording the duration of each `delete_expired`.
@@ -31,7 +31,7 @@ impl<S> TimedStore<S> {
 }
 
 #[async_trait]
-impl<S: Store> Store for TimedStore<S> {
+impl<S: Store> SessionStore for TimedStore<S> {
     async fn insert_session(
         &self,
         record: &SessionRecord,
@@ -92,24 +92,13 @@ impl<S: Store> Store for TimedStore<S> {
         self.inner.revoke_user_sessions(user_id, except, live).await
     }
 
-    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
-        let start = Instant::now();
-        let deleted = self.inner.delete_expired(live, max).await;
-        let ns = start.elapsed().as_nanos();
-        if let Ok(mut batches) = self.batches.lock() {
-            batches.push(ns);
-        }
-        deleted
-    }
-
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         self.inner.count_sessions(user_id, live).await
     }
+}
 
-    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
-        self.inner.stats(query).await
-    }
-
+#[async_trait]
+impl<S: Store> StateStore for TimedStore<S> {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
         self.inner.get_state(id).await
     }
@@ -128,6 +117,23 @@ impl<S: Store> Store for TimedStore<S> {
 
     async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome> {
         self.inner.clear_state(id).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> MaintenanceStore for TimedStore<S> {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
+        let start = Instant::now();
+        let deleted = self.inner.delete_expired(live, max).await;
+        let ns = start.elapsed().as_nanos();
+        if let Ok(mut batches) = self.batches.lock() {
+            batches.push(ns);
+        }
+        deleted
+    }
+
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
+        self.inner.stats(query).await
     }
 
     async fn scan_sessions(

@@ -1,4 +1,5 @@
-//! [`IndexedDbStore`]: the [`Store`] trait over IndexedDB, one transaction per operation.
+//! [`IndexedDbStore`]: the [`Store`](sessionkit::Store) contract over IndexedDB, one transaction per
+//! operation.
 //!
 //! Every method follows the same shape: begin a transaction over the object stores it needs
 //! (read-only unless it writes), run the operation as an `async` block that awaits only
@@ -12,9 +13,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, InsertOutcome, LimitDecision, Liveness, Result, SessionId, SessionLimit,
-    SessionPosition, SessionRecord, StateDecision, StateLookup, StatePut, StateRecord,
-    StateVersions, StatsQuery, Store, StoreStats, StoredSession, UserPageQuery, WriteOutcome,
+    ClientKind, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result, SessionId,
+    SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision, StateLookup,
+    StatePut, StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats, StoredSession,
+    UserPageQuery, WriteOutcome,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -150,7 +152,7 @@ async fn stored_state_in(states: &IdbObjectStore, id: &SessionId) -> Result<Opti
 }
 
 #[async_trait(?Send)]
-impl Store for IndexedDbStore {
+impl SessionStore for IndexedDbStore {
     async fn insert_session(
         &self,
         record: &SessionRecord,
@@ -379,37 +381,6 @@ impl Store for IndexedDbStore {
         tx.finish(result).await
     }
 
-    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
-        if max == 0 {
-            return Ok(0);
-        }
-        let tx = self.write(&[SESSIONS, STATES])?;
-        let result = async {
-            let sessions = tx.store(SESSIONS)?;
-            let states = tx.store(STATES)?;
-            // `expires_at <= now`, oldest first; ties in primary-key (id) order.
-            let range =
-                IdbKeyRange::upper_bound(&number(live.now)?).map_err(thrown("build key range"))?;
-            let by_expiry = index(&sessions, EXPIRY)?;
-            let mut cursor = index_key_cursor(&by_expiry, &range, IdbCursorDirection::Next)?;
-            let mut keys = Vec::new();
-            while let Some(item) = step(&mut cursor).await? {
-                id_from_key(&item.primary_key)?;
-                keys.push(item.primary_key);
-                if keys.len() >= max as usize {
-                    break;
-                }
-            }
-            for key in &keys {
-                delete(&sessions, key).await?;
-                delete(&states, key).await?;
-            }
-            Ok(keys.len() as u64)
-        }
-        .await;
-        tx.finish(result).await
-    }
-
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         let tx = self.read(&[SESSIONS])?;
         let result = async {
@@ -450,30 +421,10 @@ impl Store for IndexedDbStore {
         .await;
         tx.finish(result).await
     }
+}
 
-    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
-        let tx = self.read(&[SESSIONS])?;
-        let result = async {
-            let mut cursor = store_cursor(&tx.store(SESSIONS)?, None)?;
-            let mut stats = StoreStats::default();
-            let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
-            while let Some(item) = step(&mut cursor).await? {
-                let s = SessionSummary::from_js(&item.value)?;
-                stats.total += 1;
-                stats.active += u64::from(s.is_live(&query.live));
-                for (n, since) in stats.created_since.iter_mut().zip(query.created_since) {
-                    *n += u64::from(s.created_at >= since);
-                }
-                *by_kind.entry(s.kind).or_default() += 1;
-                stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
-            }
-            stats.by_client_kind = by_kind.into_iter().collect();
-            Ok(stats)
-        }
-        .await;
-        tx.finish(result).await
-    }
-
+#[async_trait(?Send)]
+impl StateStore for IndexedDbStore {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
         let tx = self.read(&[SESSIONS, STATES])?;
         let result = async {
@@ -559,6 +510,63 @@ impl Store for IndexedDbStore {
                 put(&states, &cleared, Some(&id_key(id))).await?;
             }
             Ok(WriteOutcome::Applied)
+        }
+        .await;
+        tx.finish(result).await
+    }
+}
+
+#[async_trait(?Send)]
+impl MaintenanceStore for IndexedDbStore {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
+        if max == 0 {
+            return Ok(0);
+        }
+        let tx = self.write(&[SESSIONS, STATES])?;
+        let result = async {
+            let sessions = tx.store(SESSIONS)?;
+            let states = tx.store(STATES)?;
+            // `expires_at <= now`, oldest first; ties in primary-key (id) order.
+            let range =
+                IdbKeyRange::upper_bound(&number(live.now)?).map_err(thrown("build key range"))?;
+            let by_expiry = index(&sessions, EXPIRY)?;
+            let mut cursor = index_key_cursor(&by_expiry, &range, IdbCursorDirection::Next)?;
+            let mut keys = Vec::new();
+            while let Some(item) = step(&mut cursor).await? {
+                id_from_key(&item.primary_key)?;
+                keys.push(item.primary_key);
+                if keys.len() >= max as usize {
+                    break;
+                }
+            }
+            for key in &keys {
+                delete(&sessions, key).await?;
+                delete(&states, key).await?;
+            }
+            Ok(keys.len() as u64)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
+        let tx = self.read(&[SESSIONS])?;
+        let result = async {
+            let mut cursor = store_cursor(&tx.store(SESSIONS)?, None)?;
+            let mut stats = StoreStats::default();
+            let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
+            while let Some(item) = step(&mut cursor).await? {
+                let s = SessionSummary::from_js(&item.value)?;
+                stats.total += 1;
+                stats.active += u64::from(s.is_live(&query.live));
+                for (n, since) in stats.created_since.iter_mut().zip(query.created_since) {
+                    *n += u64::from(s.created_at >= since);
+                }
+                *by_kind.entry(s.kind).or_default() += 1;
+                stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
+            }
+            stats.by_client_kind = by_kind.into_iter().collect();
+            Ok(stats)
         }
         .await;
         tx.finish(result).await

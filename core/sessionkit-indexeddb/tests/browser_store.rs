@@ -15,10 +15,11 @@ use base64::Engine;
 use js_sys::{Promise, Reflect, Uint8Array};
 use serde_json::{json, Map, Value};
 use sessionkit::{
-    ClientInfo, ClientKind, Config, ErrorKind, InsertOutcome, Liveness, ManualClock, MemoryStore,
-    NewSession, Session, SessionId, SessionLimit, SessionLimitPolicy, SessionManager,
-    SessionPosition, SessionRecord, StateCodec, StateLookup, StatePut, StateRecord, StatsQuery,
-    Store, StoredSession, TokenHash, UserPageQuery, WriteOutcome,
+    ClientInfo, ClientKind, Config, ErrorKind, InsertOutcome, Liveness, MaintenanceStore,
+    ManualClock, MemoryStore, NewSession, Session, SessionId, SessionLimit, SessionLimitPolicy,
+    SessionManager, SessionPosition, SessionRecord, SessionStore, StateCodec, StateLookup,
+    StatePut, StateRecord, StateStore, StatsQuery, Store, StoredSession, TokenHash, UserPageQuery,
+    WriteOutcome,
 };
 use sessionkit_indexeddb::{delete_database, IndexedDbStore, SCHEMA_VERSION};
 use wasm_bindgen::closure::Closure;

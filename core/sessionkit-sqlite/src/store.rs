@@ -1,4 +1,4 @@
-//! `SqliteStore`: the [`Store`] contract over one SQLite file.
+//! `SqliteStore`: the [`Store`](sessionkit::Store) contract over one SQLite file.
 //!
 //! One writer connection behind a mutex runs every write in a `BEGIN IMMEDIATE` transaction, so
 //! each conditional write (`WHERE active = 1`, the state version check, the per-user limit) sees
@@ -18,9 +18,10 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, Error, InsertOutcome, LimitDecision, Liveness, Result, SessionId, SessionLimit,
-    SessionPosition, SessionRecord, StateDecision, StateLookup, StatePut, StateVersions,
-    StatsQuery, Store, StoreStats, StoredSession, UserPageQuery, WriteOutcome,
+    ClientKind, Error, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result, SessionId,
+    SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision, StateLookup,
+    StatePut, StateStore, StateVersions, StatsQuery, StoreStats, StoredSession, UserPageQuery,
+    WriteOutcome,
 };
 
 use crate::error::StoreResult;
@@ -29,7 +30,7 @@ use crate::rows;
 use crate::wal::{Wal, WriteKind, WriteStats};
 use crate::{connection, queries};
 
-/// A [`Store`] in a SQLite database file (WAL mode), shareable across threads
+/// A [`Store`](sessionkit::Store) in a SQLite database file (WAL mode), shareable across threads
 /// (`Arc<SqliteStore>`).
 pub struct SqliteStore {
     path: PathBuf,
@@ -195,7 +196,7 @@ fn query_positions(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl SessionStore for SqliteStore {
     async fn insert_session(
         &self,
         record: &SessionRecord,
@@ -372,24 +373,6 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
-        let (deleted, db_pages) = self.transaction(|tx| {
-            let deleted = tx
-                .prepare_cached(queries::DELETE_EXPIRED)?
-                .execute(params![live.now, i64::from(max)])?;
-            let db_pages: i64 = tx.query_row("PRAGMA page_count", [], |row| row.get(0))?;
-            Ok((deleted as u64, u64::try_from(db_pages).unwrap_or(0)))
-        })?;
-        self.wal.after_write(
-            WriteKind::BulkDelete {
-                full: deleted >= u64::from(max),
-                db_pages,
-            },
-            &self.writer,
-        );
-        Ok(deleted)
-    }
-
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         self.read(|conn| match (user_id, live) {
             (Some(user), None) => count(conn, queries::COUNT_USER, [user]),
@@ -400,50 +383,10 @@ impl Store for SqliteStore {
             (None, Some(live)) => count(conn, queries::COUNT_ALL_LIVE, [live.now]),
         })
     }
+}
 
-    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
-        self.read(|conn| {
-            // One snapshot for both queries.
-            let tx = conn.transaction()?;
-            let totals = tx.prepare_cached(queries::STATS_TOTALS)?.query_row(
-                params![
-                    query.live.now,
-                    query.created_since[0],
-                    query.created_since[1]
-                ],
-                |row| {
-                    let mut values = [0i64; 8];
-                    for (i, value) in values.iter_mut().enumerate() {
-                        *value = row.get(i)?;
-                    }
-                    Ok(values)
-                },
-            )?;
-            let mut by_kind = Vec::new();
-            {
-                let mut stmt = tx.prepare_cached(queries::STATS_BY_KIND)?;
-                let mut rows = stmt.query([])?;
-                while let Some(row) = rows.next()? {
-                    let name: String = row.get(0)?;
-                    let kind = ClientKind::parse(&name)
-                        .map_err(|_| Error::corrupt(format!("stored client_kind {name:?}")))?;
-                    by_kind.push((kind, unsigned(row.get(1)?)?));
-                }
-            }
-            tx.finish()?;
-            let [total, active, day, week, la_hi, la_lo, ca_hi, ca_lo] = totals;
-            let duration_sum_ms = (i128::from(la_hi) - i128::from(ca_hi)) * (1i128 << 32)
-                + (i128::from(la_lo) - i128::from(ca_lo));
-            Ok(StoreStats {
-                total: unsigned(total)?,
-                active: unsigned(active)?,
-                created_since: [unsigned(day)?, unsigned(week)?],
-                by_client_kind: by_kind,
-                duration_sum_ms,
-            })
-        })
-    }
-
+#[async_trait]
+impl StateStore for SqliteStore {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(queries::GET_STATE)?;
@@ -509,6 +452,70 @@ impl Store for SqliteStore {
                     .execute(params![id.as_bytes(), version])?;
             }
             Ok(WriteOutcome::Applied)
+        })
+    }
+}
+
+#[async_trait]
+impl MaintenanceStore for SqliteStore {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
+        let (deleted, db_pages) = self.transaction(|tx| {
+            let deleted = tx
+                .prepare_cached(queries::DELETE_EXPIRED)?
+                .execute(params![live.now, i64::from(max)])?;
+            let db_pages: i64 = tx.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+            Ok((deleted as u64, u64::try_from(db_pages).unwrap_or(0)))
+        })?;
+        self.wal.after_write(
+            WriteKind::BulkDelete {
+                full: deleted >= u64::from(max),
+                db_pages,
+            },
+            &self.writer,
+        );
+        Ok(deleted)
+    }
+
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
+        self.read(|conn| {
+            // One snapshot for both queries.
+            let tx = conn.transaction()?;
+            let totals = tx.prepare_cached(queries::STATS_TOTALS)?.query_row(
+                params![
+                    query.live.now,
+                    query.created_since[0],
+                    query.created_since[1]
+                ],
+                |row| {
+                    let mut values = [0i64; 8];
+                    for (i, value) in values.iter_mut().enumerate() {
+                        *value = row.get(i)?;
+                    }
+                    Ok(values)
+                },
+            )?;
+            let mut by_kind = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(queries::STATS_BY_KIND)?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    let name: String = row.get(0)?;
+                    let kind = ClientKind::parse(&name)
+                        .map_err(|_| Error::corrupt(format!("stored client_kind {name:?}")))?;
+                    by_kind.push((kind, unsigned(row.get(1)?)?));
+                }
+            }
+            tx.finish()?;
+            let [total, active, day, week, la_hi, la_lo, ca_hi, ca_lo] = totals;
+            let duration_sum_ms = (i128::from(la_hi) - i128::from(ca_hi)) * (1i128 << 32)
+                + (i128::from(la_lo) - i128::from(ca_lo));
+            Ok(StoreStats {
+                total: unsigned(total)?,
+                active: unsigned(active)?,
+                created_since: [unsigned(day)?, unsigned(week)?],
+                by_client_kind: by_kind,
+                duration_sum_ms,
+            })
         })
     }
 

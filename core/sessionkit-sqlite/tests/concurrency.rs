@@ -8,7 +8,8 @@ use std::thread;
 
 use pollster::block_on;
 use sessionkit::{
-    InsertOutcome, Liveness, SessionId, SessionLimit, SessionLimitPolicy, Store, UserPageQuery,
+    InsertOutcome, Liveness, MaintenanceStore, SessionId, SessionLimit, SessionLimitPolicy,
+    SessionStore, Store, UserPageQuery,
 };
 use sessionkit_sqlite::SqliteStore;
 

@@ -11,9 +11,9 @@ use std::fmt::Debug;
 use pollster::block_on;
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientInfo, ClientKind, Liveness, MemoryStore, Session, SessionId, SessionLimit,
-    SessionLimitPolicy, SessionPosition, SessionRecord, StateRecord, StatsQuery, Store,
-    StoredSession, TokenHash, UserPageQuery,
+    ClientInfo, ClientKind, Liveness, MaintenanceStore, MemoryStore, Session, SessionId,
+    SessionLimit, SessionLimitPolicy, SessionPosition, SessionRecord, SessionStore, StateRecord,
+    StatsQuery, Store, StoredSession, TokenHash, UserPageQuery,
 };
 
 use common::Rng;

@@ -5,7 +5,7 @@
 mod common;
 
 use rusqlite::Connection;
-use sessionkit::{Error, ErrorKind, Store};
+use sessionkit::{Error, ErrorKind, SessionStore};
 use sessionkit_sqlite::{SqliteStore, SCHEMA_VERSION};
 
 fn user_version(conn: &Connection) -> i64 {

@@ -10,8 +10,9 @@ use pollster::block_on;
 use rusqlite::Connection;
 use serde_json::json;
 use sessionkit::{
-    ClientKind, Config, ErrorKind, Liveness, ManualClock, NewSession, SessionManager, StateLookup,
-    StatePut, StateRecord, Store, StoredSession, UserPageQuery, WriteOutcome,
+    ClientKind, Config, ErrorKind, Liveness, MaintenanceStore, ManualClock, NewSession,
+    SessionManager, SessionStore, StateLookup, StatePut, StateRecord, StateStore, Store,
+    StoredSession, UserPageQuery, WriteOutcome,
 };
 use sessionkit_sqlite::SqliteStore;
 

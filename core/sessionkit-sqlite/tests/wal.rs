@@ -9,7 +9,7 @@ use std::path::Path;
 use pollster::block_on;
 use rusqlite::Connection;
 use serde_json::json;
-use sessionkit::{Liveness, SessionId, Store};
+use sessionkit::{Liveness, MaintenanceStore, SessionId, SessionStore};
 use sessionkit_sqlite::SqliteStore;
 
 /// Sessions with ids from `rng`, each carrying ~600 bytes of metadata so that a few thousand of

@@ -107,7 +107,7 @@ impl Inner {
 
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
-impl Store for MemoryStore {
+impl SessionStore for MemoryStore {
     async fn insert_session(
         &self,
         record: &SessionRecord,
@@ -252,22 +252,6 @@ impl Store for MemoryStore {
         Ok(revoked)
     }
 
-    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
-        let mut inner = self.lock()?;
-        let ids: Vec<SessionId> = inner
-            .by_expiry
-            .iter()
-            .map(|(_, id)| &inner.sessions[id])
-            .take_while(|r| live.expired(&r.session))
-            .take(max as usize)
-            .map(|r| r.session.id)
-            .collect();
-        for id in &ids {
-            inner.remove(id);
-        }
-        Ok(ids.len() as u64)
-    }
-
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         let inner = self.lock()?;
         let counts = |r: &SessionRecord| live.is_none_or(|live| live.admits(&r.session));
@@ -280,25 +264,11 @@ impl Store for MemoryStore {
         };
         Ok(n as u64)
     }
+}
 
-    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
-        let inner = self.lock()?;
-        let mut stats = StoreStats::default();
-        let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
-        for r in inner.sessions.values() {
-            let s = &r.session;
-            stats.total += 1;
-            stats.active += u64::from(query.live.admits(s));
-            for (n, since) in stats.created_since.iter_mut().zip(query.created_since) {
-                *n += u64::from(s.created_at >= since);
-            }
-            *by_kind.entry(s.client.kind).or_default() += 1;
-            stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
-        }
-        stats.by_client_kind = by_kind.into_iter().collect();
-        Ok(stats)
-    }
-
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+impl StateStore for MemoryStore {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
         let inner = self.lock()?;
         Ok(
@@ -352,6 +322,44 @@ impl Store for MemoryStore {
             inner.cleared.insert(*id, state.version);
         }
         Ok(WriteOutcome::Applied)
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+impl MaintenanceStore for MemoryStore {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
+        let mut inner = self.lock()?;
+        let ids: Vec<SessionId> = inner
+            .by_expiry
+            .iter()
+            .map(|(_, id)| &inner.sessions[id])
+            .take_while(|r| live.expired(&r.session))
+            .take(max as usize)
+            .map(|r| r.session.id)
+            .collect();
+        for id in &ids {
+            inner.remove(id);
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
+        let inner = self.lock()?;
+        let mut stats = StoreStats::default();
+        let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
+        for r in inner.sessions.values() {
+            let s = &r.session;
+            stats.total += 1;
+            stats.active += u64::from(query.live.admits(s));
+            for (n, since) in stats.created_since.iter_mut().zip(query.created_since) {
+                *n += u64::from(s.created_at >= since);
+            }
+            *by_kind.entry(s.client.kind).or_default() += 1;
+            stats.duration_sum_ms += i128::from(s.last_active_at) - i128::from(s.created_at);
+        }
+        stats.by_client_kind = by_kind.into_iter().collect();
+        Ok(stats)
     }
 
     async fn scan_sessions(

@@ -1,5 +1,5 @@
-//! The storage contract: one async [`Store`] trait every backend implements (memory, SQLite,
-//! IndexedDB), and the records that cross it.
+//! The storage contract every backend implements (memory, SQLite, IndexedDB) — [`SessionStore`],
+//! [`StateStore`] and [`MaintenanceStore`], together [`Store`] — and the records that cross it.
 //!
 //! A store persists; it decides nothing. The engine computes every value it writes (expiry,
 //! hashes, encoded state, the next state version, the next metadata revision) and every bound a
@@ -312,24 +312,37 @@ pub struct StoreStats {
     pub duration_sum_ms: i128,
 }
 
-/// Persistence for sessions and their state. Implemented by [`crate::MemoryStore`],
-/// `sessionkit-sqlite` and `sessionkit-indexeddb`; every implementation passes the same
-/// conformance suite.
+// ---- the contract ----------------------------------------------------------------------------
+//
+// Three parts, each an async trait a backend implements; [`Store`] is all three (implemented for
+// every type that has them). Every method is one atomic step: it reads and writes inside one
+// transaction (or under one lock), so what it checks still holds when it writes, and a failure
+// leaves nothing of it behind. No method decides anything the engine could decide: the bounds,
+// versions and orders come from the engine or from the pure functions above.
+
+/// Sessions: creation, lookups, conditional changes and per-user listings.
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
-pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
-    /// Inserts a new session — never replaces one. With `limit`, reads the user's live sessions
-    /// and applies [`SessionLimit::decide`] in the same transaction.
+pub trait SessionStore: SendOutsideWasm + SyncOutsideWasm {
+    /// Inserts `record` — never replaces one.
+    ///
+    /// Atomically: `IdTaken` if the id exists (nothing written); with `limit`, reads the
+    /// positions of the user's sessions `limit.live` admits, applies [`SessionLimit::decide`],
+    /// and either writes nothing (`LimitReached`) or revokes the sessions it names and inserts
+    /// `record`, all in the same transaction — so concurrent inserts for one user never leave
+    /// more than `limit.max` live sessions.
     async fn insert_session(
         &self,
         record: &SessionRecord,
         limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome>;
 
-    /// The session with this id, whatever its status.
+    /// The session with this id, whatever its status, as one consistent read.
     async fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
 
-    /// Sets activity and expiry of an *active* session.
+    /// Sets `last_active_at` and `expires_at` of a session, only while it is active
+    /// (`Missing`/`Inactive` otherwise, nothing written): the check and the write are atomic,
+    /// so a touch never revives a revoked session.
     async fn touch_session(
         &self,
         id: &SessionId,
@@ -337,8 +350,10 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
         expires_at: i64,
     ) -> Result<WriteOutcome>;
 
-    /// Replaces the metadata of an active session and sets its revision to `revision`, if its
-    /// revision is still `expected_revision`; `Stale` otherwise.
+    /// Compare-and-swap on the metadata revision: replaces the metadata of an active session and
+    /// sets its revision to `revision`, only if the stored revision is still `expected_revision`
+    /// (`Stale` otherwise; `Missing`/`Inactive` as for a touch). Check and write are atomic, so
+    /// of two updates that read the same revision exactly one is applied.
     async fn replace_metadata(
         &self,
         id: &SessionId,
@@ -347,22 +362,28 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
         revision: u64,
     ) -> Result<WriteOutcome>;
 
-    /// Atomically inserts `new` (a fresh id and token hash), moves the state of `old` to it and
-    /// deletes `old` — only if `old` is active. `Missing`/`Inactive` write nothing; `IdTaken`
-    /// means the new id is taken.
+    /// Replaces `old` with `new` in one transaction: only if `old` is active (`Missing`/
+    /// `Inactive` otherwise) and `new`'s id is free (`IdTaken` otherwise), inserts `new`, moves
+    /// `old`'s state and cleared-state version to it and deletes `old`. Nothing is written
+    /// unless all of it is.
     async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome>;
 
-    /// Marks a session revoked. `Inactive` if it was already.
+    /// Marks an active session revoked; `Inactive` if it was already, `Missing` if there is
+    /// none. Revocation is final: no other method makes a session active again.
     async fn revoke_session(&self, id: &SessionId) -> Result<WriteOutcome>;
 
-    /// Deletes a session and its state. False if there was none.
+    /// Deletes a session with its state and cleared-state version, together. False if there
+    /// was none.
     async fn delete_session(&self, id: &SessionId) -> Result<bool>;
 
-    /// One page of a user's sessions, newest activity first, ties broken by id descending.
+    /// Up to `query.limit` of a user's sessions (only those `query.live` admits, when given),
+    /// strictly below `query.after`, in (`last_active_at`, id) descending order — the order of
+    /// the store's user index, from one consistent read.
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>>;
 
-    /// Revokes every live session of `user_id` except `except`; returns the positions of the
-    /// sessions revoked, in any order. Expired sessions are left for cleanup.
+    /// Revokes, in one transaction, every session of `user_id` that `live` admits except
+    /// `except`; returns their positions, in any order (the engine orders them). Expired
+    /// sessions are left for cleanup.
     async fn revoke_user_sessions(
         &self,
         user_id: &str,
@@ -370,21 +391,23 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
         live: &Liveness,
     ) -> Result<Vec<SessionPosition>>;
 
-    /// Deletes up to `max` sessions (and their state) that are expired by `live`, in one short
-    /// transaction, found through the expiry index. Returns how many were deleted.
-    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64>;
-
-    /// Counts sessions, of one user or of all; with `live`, only those it calls live.
+    /// Counts the sessions of one user (or of all), only those `live` admits when given, from
+    /// one consistent read.
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64>;
+}
 
-    /// Aggregates over all stored sessions.
-    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats>;
-
-    /// The state of a session.
+/// Per-session client state: an encoded blob with a version that never repeats.
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+pub trait StateStore: SendOutsideWasm + SyncOutsideWasm {
+    /// Whether the session exists and its state, from one consistent read.
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup>;
 
-    /// Writes the state of an active session, with the version [`StateVersions::decide`]
-    /// gives for the versions read in the same transaction and `expected_version`.
+    /// Writes the state of an active session (`Missing`/`Inactive` otherwise). In one
+    /// transaction: reads the session's [`StateVersions`], applies
+    /// [`StateVersions::decide`] with `expected_version`, and writes `blob` with the version it
+    /// gives (or nothing, `Conflict`) — so of two writers expecting the same version exactly one
+    /// succeeds, and no update is lost.
     async fn put_state(
         &self,
         id: &SessionId,
@@ -393,18 +416,41 @@ pub trait Store: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
         updated_at: i64,
     ) -> Result<StatePut>;
 
-    /// Removes the state of an active session, remembering its version (see `put_state`).
+    /// Removes the state of an active session (`Missing`/`Inactive` otherwise) and keeps its
+    /// version as the session's cleared-state version, in one transaction.
     async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome>;
+}
 
-    /// Every session in id order, `limit` at a time after `after` (for export), with its state
-    /// or, when it has none, the version of its last cleared state.
+/// Whole-store work: cleanup, statistics, export and import.
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+pub trait MaintenanceStore: SendOutsideWasm + SyncOutsideWasm {
+    /// Deletes up to `max` sessions that `live` calls expired (whatever their status), with
+    /// their state, in one short transaction, found through the expiry index, oldest expiry
+    /// first (ties by id). Returns how many it deleted; fewer than `max` means none is left.
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64>;
+
+    /// The aggregates of [`StoreStats`] over all stored sessions, bounded by `query`, from one
+    /// consistent read.
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats>;
+
+    /// Up to `limit` sessions in id order strictly after `after` (for export), each with its
+    /// state or, when it has none, its cleared-state version, from one consistent read.
     async fn scan_sessions(
         &self,
         after: Option<&SessionId>,
         limit: u32,
     ) -> Result<Vec<StoredSession>>;
 
-    /// Inserts a session exactly as given, with its state or its cleared-state version (for
-    /// import). False, changing nothing, if the id exists.
+    /// Inserts a session exactly as given, with its state or its cleared-state version, in one
+    /// transaction (for import). False, changing nothing, if the id exists.
     async fn import_session(&self, session: &StoredSession) -> Result<bool>;
 }
+
+/// Persistence for sessions and their state: the three parts together. Implemented by
+/// [`crate::MemoryStore`], `sessionkit-sqlite` and `sessionkit-indexeddb` (and by any type that
+/// implements the three parts); every implementation passes the same test kit
+/// (`sessionkit::testing`, feature `testing`).
+pub trait Store: SessionStore + StateStore + MaintenanceStore + std::fmt::Debug {}
+
+impl<T: SessionStore + StateStore + MaintenanceStore + std::fmt::Debug> Store for T {}

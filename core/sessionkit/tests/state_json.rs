@@ -7,7 +7,7 @@ use pollster::block_on;
 use serde_json::{json, Value};
 use sessionkit::{
     ClientKind, Config, ErrorKind, ManualClock, MemoryStore, NewSession, SessionId, SessionManager,
-    Store,
+    StateStore,
 };
 
 fn manager(store: Arc<MemoryStore>) -> SessionManager {
