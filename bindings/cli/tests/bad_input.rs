@@ -152,6 +152,32 @@ fn every_bad_input_exits_non_zero_with_a_clear_message_and_changes_nothing() {
         r["session"]["expires_at"] =
             json!(r["session"]["absolute_expires_at"].as_i64().expect("i64") + 1)
     });
+    let escape_device =
+        import_with(&|r| r["session"]["client"]["device"] = json!("\u{1b}[2J\u{1b}[31mPixel 8"));
+    let bad_ip = import_with(&|r| r["session"]["ip"] = json!("300.1.2.3"));
+    let huge_agent = import_with(&|r| r["session"]["user_agent"] = json!("a".repeat(200_000)));
+    let bidi_version = import_with(&|r| r["session"]["client"]["version"] = json!("1.0\u{9b}2J"));
+    let endless = import_with(&|r| r["session"]["absolute_expires_at"] = json!(i64::MAX));
+    let long_idle = import_with(&|r| {
+        r["session"]["expires_at"] =
+            json!(r["session"]["last_active_at"].as_i64().expect("i64") + 31 * 60_000)
+    });
+    let future = import_with(&|r| {
+        for field in [
+            "created_at",
+            "last_active_at",
+            "expires_at",
+            "absolute_expires_at",
+        ] {
+            let t = r["session"][field].as_i64().expect("i64");
+            r["session"][field] = json!(t + 24 * 3_600_000);
+        }
+    });
+    // SHA-256 of 32 zero bytes, base64url: the hash of a secret anyone can write down.
+    let zero_secret =
+        import_with(&|r| r["token_hash"] = json!("Zmh6rfhivXdsj8GLjp-OIAiXFIVu4jOzkCpZHQ1fKSU"));
+    let plain = import_with(&|_| {});
+    let bidi_user = import_with(&|r| r["session"]["user_id"] = json!("alice\u{202e}nimda"));
     let not_json = db.dir.path().join("not-json.jsonl");
     std::fs::write(&not_json, "this is not JSON\n").expect("write");
     let not_json = not_json.to_str().expect("UTF-8");
@@ -767,6 +793,75 @@ fn every_bad_input_exits_non_zero_with_a_clear_message_and_changes_nothing() {
             2,
             INPUT,
             "line 1: invalid session: times are inconsistent",
+        ),
+        case(
+            &["import", "--in", &escape_device],
+            2,
+            INPUT,
+            "line 1: invalid device: must not contain control characters",
+        ),
+        case(
+            &["import", "--in", &bad_ip],
+            2,
+            INPUT,
+            "line 1: invalid ip: must be an IPv4 or IPv6 address",
+        ),
+        case(
+            &["import", "--in", &huge_agent],
+            2,
+            INPUT,
+            "line 1: invalid user_agent: must be at most 1024 bytes",
+        ),
+        case(
+            &["import", "--in", &bidi_version],
+            2,
+            INPUT,
+            "line 1: invalid client_version: must not contain control characters",
+        ),
+        case(
+            &["import", "--in", &endless],
+            2,
+            INPUT,
+            "line 1: invalid session: absolute_expires_at is further from created_at than \
+             absolute_timeout_ms",
+        ),
+        case(
+            &["import", "--in", &long_idle],
+            2,
+            INPUT,
+            "line 1: invalid session: expires_at is further from last_active_at than \
+             idle_timeout_ms",
+        ),
+        // The same file under a shorter configured lifetime than it was written with.
+        case(
+            &["--absolute-timeout-ms", "3600000", "import", "--in", &plain],
+            2,
+            INPUT,
+            "line 1: invalid session: absolute_expires_at is further from created_at",
+        ),
+        case(
+            &["import", "--in", &future],
+            2,
+            INPUT,
+            "line 1: invalid session: times are in the future",
+        ),
+        case(
+            &["import", "--in", &zero_secret],
+            2,
+            INPUT,
+            "line 1: invalid token_hash: is the hash of a known secret",
+        ),
+        case(
+            &["import", "--in", &bidi_user],
+            2,
+            INPUT,
+            "line 1: invalid user_id: must not contain invisible or bidirectional",
+        ),
+        case(
+            &["create", "--user", "ad\u{200b}min", "--kind", "web"],
+            2,
+            INPUT,
+            "invalid user_id: must not contain invisible or bidirectional",
         ),
     ];
     // Expired sessions: refused as Expired, and removed (docs/SPEC.md §1).

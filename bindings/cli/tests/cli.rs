@@ -393,3 +393,44 @@ fn configuration_flags_reach_the_engine() {
     let state = db.json(&["state", "get", &id]);
     assert_eq!(state["compressed"], true);
 }
+
+#[test]
+fn stored_escape_codes_and_bidi_overrides_never_reach_the_terminal() {
+    // A database written before imports were checked, or edited by hand: its text fields hold
+    // terminal escape sequences, a C1 control and bidi overrides.
+    let db = Db::new();
+    let (id, _) = db.create("mallory", "web");
+    let conn = rusqlite::Connection::open(&db.path).expect("open the database");
+    conn.execute(
+        "UPDATE sessions SET device = ?1, user_agent = ?2, client_version = ?3, metadata = ?4",
+        [
+            "\u{1b}[2J\u{1b}[31mPixel\u{7}",
+            "Mozilla\u{1b}]0;pwned\u{7}\u{202e}gpj.exe",
+            "1.0\u{9b}31m",
+            "{\"note\":\"\u{2066}hidden\u{2069}\u{200b}\u{85}\"}",
+        ],
+    )
+    .expect("plant the text");
+    drop(conn);
+    for args in [
+        vec!["list", "--user", "mallory"],
+        vec!["show", id.as_str()],
+        vec!["touch", id.as_str()],
+    ] {
+        let run = db.run(&args).ok();
+        for text in [&run.stdout, &run.stderr] {
+            let hidden: Vec<char> = text
+                .chars()
+                .filter(|&c| c != '\n' && sessionkit::is_hidden_char(c))
+                .collect();
+            assert!(hidden.is_empty(), "{args:?} printed {hidden:?}:\n{text}");
+        }
+        assert!(run.stdout.contains("Pixel"), "{args:?}: {}", run.stdout);
+    }
+    // JSON output keeps the stored value exactly (escaped as JSON escapes it).
+    let doc = db.json(&["show", &id]);
+    assert_eq!(
+        doc["session"]["client"]["device"],
+        "\u{1b}[2J\u{1b}[31mPixel\u{7}"
+    );
+}

@@ -931,6 +931,99 @@ fn cases(fx: &Fx) -> Vec<Case> {
             removes: None,
             run: import(|r| r.session.user_id.clear()),
         },
+        Case {
+            name: "import: user_id with a right-to-left override",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid user_id: must not contain invisible or bidirectional",
+            removes: None,
+            run: import(|r| r.session.user_id = "alice\u{202E}nimda".into()),
+        },
+        Case {
+            name: "import: invalid IP",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid ip: must be an IPv4 or IPv6 address",
+            removes: None,
+            run: import(|r| r.session.ip = Some("999.1.1.1".into())),
+        },
+        Case {
+            name: "import: terminal escape codes in device",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid device: must not contain control characters",
+            removes: None,
+            run: import(|r| r.session.client.device = Some("\u{1b}[2J\u{1b}[31mPixel".into())),
+        },
+        Case {
+            name: "import: device of 257 bytes",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid device: must be at most 256 bytes",
+            removes: None,
+            run: import(|r| r.session.client.device = Some("d".repeat(257))),
+        },
+        Case {
+            name: "import: client version with a C1 control",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid client_version: must not contain control characters",
+            removes: None,
+            run: import(|r| r.session.client.version = Some("1.0\u{9b}".into())),
+        },
+        Case {
+            name: "import: user agent of 200 KB",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid user_agent: must be at most 1024 bytes",
+            removes: None,
+            run: import(|r| r.session.user_agent = Some("a".repeat(200_000))),
+        },
+        Case {
+            name: "import: absolute expiry at i64::MAX",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid session: absolute_expires_at is further from created_at",
+            removes: None,
+            run: import(|r| r.session.absolute_expires_at = i64::MAX),
+        },
+        Case {
+            name: "import: idle expiry beyond the idle timeout",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid session: expires_at is further from last_active_at",
+            removes: None,
+            run: import(|r| r.session.expires_at = r.session.last_active_at + 31 * MINUTE),
+        },
+        Case {
+            name: "import: created in the future",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid session: times are in the future",
+            removes: None,
+            run: import(|r| {
+                r.session.created_at += 60 * MINUTE;
+                r.session.last_active_at += 60 * MINUTE;
+                r.session.expires_at += 60 * MINUTE;
+                r.session.absolute_expires_at += 60 * MINUTE;
+            }),
+        },
+        Case {
+            name: "import: state written in the future",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid state.updated_at: must not be in the future",
+            removes: None,
+            run: import(|r| r.state.as_mut().unwrap().updated_at = i64::MAX),
+        },
+        Case {
+            name: "import: hash of the all-zero secret",
+            kind: ErrorKind::InvalidInput,
+            message: "invalid token_hash: is the hash of a known secret",
+            removes: None,
+            run: import(|r| {
+                use base64::Engine;
+                use sha2::Digest;
+                let hash = sha2::Sha256::digest([0u8; 32]);
+                r.token_hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hash);
+            }),
+        },
+        case!(
+            "create: user_id with a zero-width space",
+            InvalidInput,
+            "invalid user_id: must not contain invisible or bidirectional",
+            |fx| block_on(fx.m.create(NewSession::new("ad\u{200b}min", ClientKind::Web)))
+        ),
     ];
 
     // ---- expired sessions: refused as Expired, and removed (docs/SPEC.md §1) ----------------
@@ -1091,16 +1184,20 @@ fn sql_metacharacters_are_stored_and_matched_literally() {
 #[test]
 fn unusual_but_valid_user_ids_are_stored_as_given() {
     let fx = Fx::new();
-    // Format characters (bidi overrides, zero-width joiners) are not control characters: the id
-    // is opaque and stored byte for byte; only Cc control characters are refused.
+    // The id is opaque and stored byte for byte: not normalised, so an NFC id and its NFD twin
+    // are two users. Only control characters and invisible or bidi formatting characters are
+    // refused (the bad-input table covers those).
     let exactly_256 = "é".repeat(128);
+    let nfc = "Jos\u{e9}";
+    let nfd = "Jose\u{301}";
     for user in [
-        "\u{202e}evil",
-        "a\u{200d}b",
         "用户",
         "🙂",
+        "\u{5e9}\u{5dc}\u{5d5}\u{5dd}",
         exactly_256.as_str(),
         " padded ",
+        nfc,
+        nfd,
     ] {
         let created = block_on(fx.m.create(NewSession::new(user, ClientKind::Web))).unwrap();
         let session = block_on(fx.m.validate(created.token.as_str())).unwrap();
@@ -1108,4 +1205,6 @@ fn unusual_but_valid_user_ids_are_stored_as_given() {
         let page = block_on(fx.m.list_user_sessions(user, &ListOptions::default())).unwrap();
         assert_eq!(page.items.len(), 1, "{user:?}");
     }
+    assert_eq!(block_on(fx.m.count_user_sessions(nfc, false)).unwrap(), 1);
+    assert_eq!(block_on(fx.m.count_user_sessions(nfd, false)).unwrap(), 1);
 }

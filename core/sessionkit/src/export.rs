@@ -1,15 +1,26 @@
 //! Export and import of whole sessions (record, token hash, encoded state) as self-contained JSON
 //! records, one per line in the CLI's JSON-lines files. Tokens are never exported (they are not
 //! stored); imported sessions keep working with the tokens their clients hold.
+//!
+//! An import file is integrity-critical: whoever can write one can mint sessions (a record
+//! carries the hash of a secret its author may know). Every record is therefore checked as
+//! strictly as `create` checks its arguments (see `validation::imported_session`), and the few
+//! token hashes that betray a known secret are refused; but no check can tell a hash whose secret
+//! the author kept from a genuine one. Import only files that came from your own export, kept
+//! where only the operator can write them.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::store::{SessionRecord, StateRecord, StoredSession};
-use crate::{metadata, validation, Error, Result, Session, StateCodec, TokenHash};
+use crate::{metadata, validation, Config, Error, Result, Session, StateCodec, TokenHash};
 
 /// One exported session.
+///
+/// Importing one creates a session that its token hash's secret opens: treat an import file
+/// as integrity-critical (written only by your own export, never by a client).
 ///
 /// `Debug` leaves the token hash out (`token_hash: "<redacted>"`), like [`TokenHash`]'s own.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -74,22 +85,28 @@ impl ExportRecord {
         }
     }
 
-    /// Checks every field (and verifies the state blob) and converts to what a store keeps.
-    pub(crate) fn into_stored(self, codec: &StateCodec) -> Result<StoredSession> {
+    /// Checks every field as strictly as `create` would under `config` at `now` (and verifies
+    /// the state blob) and converts to what a store keeps.
+    pub(crate) fn into_stored(
+        self,
+        codec: &StateCodec,
+        config: &Config,
+        now: i64,
+    ) -> Result<StoredSession> {
         let s = &self.session;
-        validation::user_id(&s.user_id)?;
+        validation::imported_session(s, config, now)?;
         metadata::to_text(&s.metadata)?;
-        if s.expires_at > s.absolute_expires_at || s.last_active_at < s.created_at {
-            return Err(Error::invalid_input(
-                "session",
-                "times are inconsistent (expires_at after absolute_expires_at, or activity before creation)",
-            ));
-        }
         let hash = URL_SAFE_NO_PAD
             .decode(&self.token_hash)
             .map_err(|_| Error::invalid_input("token_hash", "must be base64url"))?;
         let token_hash = TokenHash::from_slice(&hash)
             .map_err(|_| Error::invalid_input("token_hash", "must be 32 bytes"))?;
+        if known_secret(&token_hash) {
+            return Err(Error::invalid_input(
+                "token_hash",
+                "is the hash of a known secret (all zero bytes), which no generated token has",
+            ));
+        }
         let state = match self.state {
             None => None,
             Some(state) => {
@@ -99,6 +116,12 @@ impl ExportRecord {
                 codec.decode(&blob)?;
                 if state.version == 0 {
                     return Err(Error::invalid_input("state.version", "must be at least 1"));
+                }
+                if state.updated_at > now {
+                    return Err(Error::invalid_input(
+                        "state.updated_at",
+                        "must not be in the future",
+                    ));
                 }
                 Some(StateRecord {
                     version: state.version,
@@ -119,4 +142,12 @@ impl ExportRecord {
             cleared_state_version: self.cleared_state_version,
         })
     }
+}
+
+/// Whether `hash` is SHA-256 of a secret anyone can guess: the all-zero secret, what a zeroed
+/// buffer or a hand-made record would hold. (A generated secret is 256 random bits; checking
+/// more candidates would cost a hash each and still prove nothing about the others.)
+fn known_secret(hash: &TokenHash) -> bool {
+    let zero: [u8; 32] = Sha256::digest([0u8; 32]).into();
+    hash.as_bytes() == &zero
 }

@@ -86,3 +86,4 @@ pub use store::{
     UserPageQuery, WriteOutcome, MAX_COUNTER,
 };
 pub use token::{Token, TokenHash};
+pub use validation::is_hidden_char;

@@ -542,9 +542,11 @@ impl SessionManager {
     }
 
     /// Imports one exported session (insert-only). Returns false, changing nothing, when a
-    /// session with its id exists already. Every field is checked and the state verified first.
+    /// session with its id exists already. Every field is checked as strictly as `create`
+    /// checks its arguments (lifetimes within this manager's timeouts, no time in the future)
+    /// and the state verified first. An import file can mint sessions: see [`crate::ExportRecord`].
     pub async fn import(&self, record: crate::ExportRecord) -> Result<bool> {
-        let stored = record.into_stored(&self.codec)?;
+        let stored = record.into_stored(&self.codec, &self.config, self.now())?;
         self.store.import_session(&stored).await
     }
 

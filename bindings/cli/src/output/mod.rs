@@ -4,7 +4,12 @@
 //! Results go to stdout; human-mode errors and notes go to stderr. With `--json`, each command
 //! prints exactly one JSON document on stdout (its result, or `{"error": …}`), except `export`,
 //! which prints JSON lines.
+//!
+//! Everything printed for people passes through [`clean::clean`] on its way out, so no stored
+//! text can carry a terminal escape sequence or a bidi override to the screen. JSON output is
+//! left exact (JSON escapes control characters itself; a script gets the stored value).
 
+pub mod clean;
 pub mod time;
 pub mod views;
 
@@ -44,7 +49,7 @@ impl Printer {
         if self.json {
             self.json_document(&result.json())
         } else {
-            self.line(&result.human())
+            self.line(&clean::clean(&result.human()))
         }
     }
 
@@ -55,8 +60,8 @@ impl Printer {
         self.line(&text)
     }
 
-    /// Prints a line (text plus newline) to stdout.
-    pub fn line(&self, text: &str) -> CliResult<()> {
+    /// Prints a line (text plus newline) to stdout, as it is: callers clean human text first.
+    fn line(&self, text: &str) -> CliResult<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{text}")
             .and_then(|()| out.flush())
@@ -68,7 +73,7 @@ impl Printer {
         if self.json {
             Ok(())
         } else {
-            self.line(text)
+            self.line(&clean::clean(text))
         }
     }
 
@@ -76,7 +81,7 @@ impl Printer {
     pub fn note(&self, text: &str) {
         if !self.json {
             // A note that cannot be written (stderr closed) is not worth failing the command.
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
+            let _ = writeln!(std::io::stderr().lock(), "{}", clean::clean(text));
         }
     }
 
@@ -89,7 +94,12 @@ impl Printer {
                 let _ = writeln!(std::io::stdout().lock(), "{text}");
             }
         } else {
-            let _ = writeln!(std::io::stderr().lock(), "error: {error}");
+            let message = error.to_string();
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: {}",
+                clean::clean(&message)
+            );
         }
     }
 }

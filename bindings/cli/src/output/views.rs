@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sessionkit::{Created, Page, Session, SessionId, State, Stats};
 
+use super::clean::clean_value;
 use super::time::{bytes, duration, iso};
 use super::Render;
 
@@ -33,11 +34,11 @@ pub fn client_label(session: &Session) -> String {
     text
 }
 
-/// Label/value lines with the values aligned.
+/// Label/value lines with the values aligned (each value cleaned to one printable line).
 fn fields(rows: &[(&str, String)]) -> String {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter()
-        .map(|(k, v)| format!("  {k:<width$}  {v}"))
+        .map(|(k, v)| format!("  {k:<width$}  {}", clean_value(v)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -153,9 +154,9 @@ pub fn session_table(sessions: &[Session], now: i64) -> String {
     for s in sessions {
         table.add_row([
             Cell::new(s.id),
-            Cell::new(&s.user_id),
-            Cell::new(client_label(s)),
-            Cell::new(s.ip.as_deref().unwrap_or("-")),
+            Cell::new(clean_value(&s.user_id)),
+            Cell::new(clean_value(&client_label(s))),
+            Cell::new(clean_value(s.ip.as_deref().unwrap_or("-"))),
             Cell::new(status(s, now)),
             Cell::new(iso(s.created_at)),
             Cell::new(iso(s.last_active_at)),
