@@ -111,8 +111,25 @@ pub struct ConfigArgs {
 
 impl GlobalArgs {
     /// The database file: `--db`, or `sessionkit.db` in the current directory.
-    pub fn db_path(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    ///
+    /// The default is never a symbolic link: whoever can write to the current directory could
+    /// otherwise point it at a database (or a place to create one) of their choosing. Naming a
+    /// link with `--db` is a deliberate choice and is followed.
+    pub fn db_path(&self) -> Result<PathBuf, sessionkit::Error> {
+        if let Some(path) = &self.db {
+            return Ok(path.clone());
+        }
+        let path = PathBuf::from(DEFAULT_DB);
+        match path.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => Err(sessionkit::Error::invalid_input(
+                "db",
+                format!(
+                    "./{DEFAULT_DB} is a symbolic link, which the default database path never \
+                     follows (pass --db PATH to use it deliberately)"
+                ),
+            )),
+            _ => Ok(path),
+        }
     }
 }
 
@@ -141,11 +158,15 @@ pub enum Command {
     /// Start a session; prints it and its token (shown this once).
     Create(CreateArgs),
 
-    /// Check a token; prints its session or why it is refused.
+    /// Check a token read from stdin; prints its session or why it is refused.
+    ///
+    /// Pipe the token in (`sessionkit validate < token.txt`, or `-` as the argument): a token
+    /// on the command line is visible to other users in `ps` and stays in shell history.
     Validate {
-        /// The token `<id>.<secret>`, or `-` to read it from stdin (keeps it out of shell history).
-        #[arg(allow_hyphen_values = true)]
-        token: String,
+        /// Omit (or pass `-`) to read the token from stdin, the recommended form; a token
+        /// `<id>.<secret>` given here is still accepted, for scripts that have no other way.
+        #[arg(allow_hyphen_values = true, value_name = "TOKEN")]
+        token: Option<String>,
     },
 
     /// List a user's sessions, newest activity first, one page at a time.

@@ -34,16 +34,26 @@ pub fn read_text(path: &Path) -> CliResult<String> {
     Ok(text)
 }
 
-/// The token argument of `validate`: the text itself, or the first line of stdin for `-`.
-pub fn token(arg: &str) -> CliResult<String> {
-    if arg != "-" {
-        return Ok(arg.to_owned());
+/// The token of `validate`: the first line of stdin when the argument is absent or `-` (the
+/// documented form: a token in the arguments shows in `ps` and shell history), else the argument.
+/// Reading from a terminal, a prompt on stderr says what is awaited. Wiped when dropped.
+pub fn token(
+    arg: Option<&str>,
+    printer: &crate::output::Printer,
+) -> CliResult<zeroize::Zeroizing<String>> {
+    if let Some(text) = arg.filter(|&a| a != "-") {
+        return Ok(zeroize::Zeroizing::new(text.to_owned()));
     }
-    let mut line = String::new();
-    std::io::stdin()
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        printer.note("Paste the token and press Enter (it is read from stdin):");
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    stdin
         .read_line(&mut line)
         .map_err(|e| CliError::io("reading the token from stdin", e))?;
-    Ok(line.trim().to_owned())
+    Ok(zeroize::Zeroizing::new(line.trim().to_owned()))
 }
 
 #[cfg(test)]

@@ -123,11 +123,27 @@ fn create_validate_list_revoke_then_validate_is_revoked() {
 }
 
 #[test]
-fn the_token_can_come_from_stdin() {
+fn the_token_comes_from_stdin_without_an_argument_or_with_a_dash() {
     let db = Db::new();
     let (id, token) = db.create("bob", "desktop");
-    let run = sk_with_stdin(&["--db", db.arg(), "validate", "-"], &format!("{token}\n")).ok();
-    assert!(run.stdout.contains(&id));
+    for args in [vec!["validate"], vec!["validate", "-"]] {
+        let mut all = vec!["--db", db.arg()];
+        all.extend_from_slice(&args);
+        let run = sk_with_stdin(&all, &format!("{token}\n")).ok();
+        assert!(run.stdout.contains(&id), "{args:?}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains(&token[23..]),
+            "the secret is never printed"
+        );
+        let refused = sk_with_stdin(&all, "not-a-token\n");
+        assert_eq!(refused.code, 3, "{args:?}");
+        let empty = sk_with_stdin(&all, "");
+        assert_eq!(empty.code, 3, "{args:?}: nothing on stdin is no token");
+    }
+    // `--help` shows stdin as the way to pass it.
+    let help = sk(&["validate", "--help"]).ok();
+    assert!(help.stdout.contains("read from stdin") || help.stdout.contains("from stdin"));
+    assert!(help.stdout.contains("ps"), "{}", help.stdout);
 }
 
 #[test]
@@ -433,4 +449,101 @@ fn stored_escape_codes_and_bidi_overrides_never_reach_the_terminal() {
         doc["session"]["client"]["device"],
         "\u{1b}[2J\u{1b}[31mPixel\u{7}"
     );
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Runs the binary in `dir` (so the default `./sessionkit.db` is there), without `--db`.
+fn sk_in(dir: &Path, args: &[&str]) -> common::Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sessionkit"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs");
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_database_and_exports_are_created_owner_only() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    sk_in(dir.path(), &["create", "--user", "alice", "--kind", "web"]).ok();
+    for name in ["sessionkit.db", "sessionkit.db-wal", "sessionkit.db-shm"] {
+        let path = dir.path().join(name);
+        if name == "sessionkit.db" || path.exists() {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    sk_in(dir.path(), &["export", "--out", "backup.jsonl"]).ok();
+    assert_eq!(mode(&dir.path().join("backup.jsonl")), 0o600);
+    // Written again over an existing export: still owner-only, and rewritten.
+    sk_in(dir.path(), &["export", "--out", "backup.jsonl"]).ok();
+    assert_eq!(mode(&dir.path().join("backup.jsonl")), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_at_the_default_database_path_is_never_followed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let elsewhere = tempfile::tempdir().expect("another directory");
+    // A database someone else controls, linked where the CLI looks by default.
+    let theirs = elsewhere.path().join("theirs.db");
+    let run = sk(&[
+        "--db",
+        theirs.to_str().expect("UTF-8"),
+        "create",
+        "--user",
+        "mallory",
+        "--kind",
+        "web",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let before = std::fs::read(&theirs).expect("their database");
+    std::os::unix::fs::symlink(&theirs, dir.path().join("sessionkit.db")).expect("a link");
+    for args in [
+        vec!["create", "--user", "alice", "--kind", "web"],
+        vec!["list", "--user", "mallory"],
+        vec!["demo"],
+    ] {
+        let run = sk_in(dir.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is a symbolic link"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(std::fs::read(&theirs).expect("their database"), before);
+    // A dangling link (to a place the CLI would create a database) is refused the same way.
+    let dangling = tempfile::tempdir().expect("a directory");
+    let target = elsewhere.path().join("new.db");
+    std::os::unix::fs::symlink(&target, dangling.path().join("sessionkit.db")).expect("a link");
+    let run = sk_in(
+        dangling.path(),
+        &["create", "--user", "alice", "--kind", "web"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!target.exists());
+    // Named explicitly, a link is a deliberate choice and is followed.
+    let link = dir.path().join("sessionkit.db");
+    let run = sk(&[
+        "--db",
+        link.to_str().expect("UTF-8"),
+        "list",
+        "--user",
+        "mallory",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -37,9 +37,10 @@ pub(crate) fn check_existing(path: &Path) -> StoreResult<()> {
     }
 }
 
-/// Opens the one writer: checks the version again (still without writing), switches to WAL,
-/// sets the pragmas and upgrades the schema.
+/// Opens the one writer: creates a missing file owner-only, checks the version again (still
+/// without writing), switches to WAL, sets the pragmas and upgrades the schema.
 pub(crate) fn open_writer(path: &Path) -> StoreResult<Connection> {
+    crate::private_file::create_if_missing(path)?;
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -15,6 +15,8 @@
 //!   copied back once, not once a batch.
 //! - Every query is served by the primary key or an index (sessions by user and activity,
 //!   sessions by expiry).
+//! - A new database file is created owner-only (0600 on Unix; its `-wal` and `-shm` follow it),
+//!   never through a symbolic link.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -43,6 +45,7 @@ mod connection;
 mod error;
 mod migrations;
 mod pool;
+mod private_file;
 mod queries;
 mod rows;
 mod store;

@@ -417,7 +417,8 @@ impl SessionManager {
     /// The session's state, verified; `None` when it has none. A blob that fails verification
     /// is `Corrupt` and is never returned.
     pub async fn get_state(&self, id: &SessionId) -> Result<Option<State>> {
-        let Some(state) = self.get_state_json(id).await? else {
+        // Parsing is the check that the text is JSON.
+        let Some(state) = self.state_text(id, false).await? else {
             return Ok(None);
         };
         let data = serde_json::from_str(&state.data).map_err(|_| Error::corrupt("state JSON"))?;
@@ -433,17 +434,27 @@ impl SessionManager {
     }
 
     /// As [`get_state`](Self::get_state), with the state as the canonical JSON text it is stored
-    /// as (compact, object keys sorted), verified by its checksum but not parsed: for a caller
-    /// that hands the text on or parses it itself (the bindings do), it saves a parse and a
-    /// serialization.
+    /// as (compact, object keys sorted), verified by its checksum and checked to be JSON but not
+    /// parsed into values: for a caller that hands the text on or parses it itself (the bindings
+    /// do), it saves building the value and serializing it again.
     pub async fn get_state_json(&self, id: &SessionId) -> Result<Option<State<String>>> {
+        self.state_text(id, true).await
+    }
+
+    /// The state's text, verified; with `check_json`, also checked to be JSON.
+    async fn state_text(&self, id: &SessionId, check_json: bool) -> Result<Option<State<String>>> {
         match self.store.get_state(id).await? {
             StateLookup::NoSession => Err(Error::NotFound),
             StateLookup::Empty => Ok(None),
             StateLookup::Found(state) => {
-                let (json, compressed, crc32) = self.codec.decode_json(&state.blob)?;
-                let size = json.len() as u64;
-                let data = String::from_utf8(json).map_err(|_| Error::corrupt("state JSON"))?;
+                let (data, compressed, crc32) = if check_json {
+                    self.codec.decode_json_checked(&state.blob)?
+                } else {
+                    let (json, compressed, crc32) = self.codec.decode_json(&state.blob)?;
+                    let data = String::from_utf8(json).map_err(|_| Error::corrupt("state JSON"))?;
+                    (data, compressed, crc32)
+                };
+                let size = data.len() as u64;
                 Ok(Some(State {
                     version: state.version,
                     data,

@@ -198,6 +198,23 @@ impl StateCodec {
         Ok((json, codec == CODEC_ZSTD, crc32))
     }
 
+    /// Decodes and verifies a blob as [`StateCodec::decode_json`] does, and checks that the
+    /// text is one JSON value (read through without building it: no allocation per value). A
+    /// checksum proves the bytes are those written, not that what was written is JSON; a blob
+    /// made outside the engine could carry any text under a correct checksum. Not JSON (or
+    /// nested deeper than can be read): `Corrupt`.
+    pub fn decode_json_checked(&self, blob: &[u8]) -> Result<(String, bool, u32)> {
+        let (json, compressed, crc32) = self.decode_json(blob)?;
+        let text = String::from_utf8(json).map_err(|_| Error::corrupt("state JSON"))?;
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)
+            .map_err(|_| Error::corrupt("state JSON"))?;
+        // Skipping a value has no depth limit; reading one back has (and writing refuses more).
+        if nesting_depth(text.as_bytes()) > crate::validation::MAX_JSON_DEPTH {
+            return Err(Error::corrupt("state JSON nested too deep"));
+        }
+        Ok((text, compressed, crc32))
+    }
+
     /// Decodes, verifies and parses a blob.
     pub fn decode(&self, blob: &[u8]) -> Result<DecodedState> {
         let (json, compressed, crc32) = self.decode_json(blob)?;
@@ -275,6 +292,34 @@ mod contexts {
     }
 }
 
+/// The deepest nesting of arrays and objects in `json`, which must be valid JSON (brackets
+/// inside strings are skipped).
+fn nesting_depth(json: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// CRC-32 of the header's first 14 bytes followed by the payload.
 fn blob_crc(header: &[u8], payload: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
@@ -323,6 +368,22 @@ mod tests {
         assert_eq!(
             codec().encode(&a).unwrap().blob,
             codec().encode(&b).unwrap().blob
+        );
+    }
+
+    #[test]
+    fn nesting_depth_skips_strings() {
+        assert_eq!(nesting_depth(br#"{"a":[1,{"b":"[[[{{"}],"c":"\"]"}"#), 3);
+        assert_eq!(nesting_depth(b"1"), 0);
+        let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        assert_eq!(nesting_depth(deep.as_bytes()), 127);
+        let ok = codec().encode_json(deep.as_bytes()).unwrap();
+        assert!(codec().decode_json_checked(&ok.blob).is_ok());
+        let deeper = format!("[{deep}]");
+        let bad = codec().encode_json(deeper.as_bytes()).unwrap();
+        assert_eq!(
+            codec().decode_json_checked(&bad.blob).unwrap_err().kind(),
+            crate::ErrorKind::Corrupt
         );
     }
 

@@ -94,3 +94,45 @@ fn errors_are_those_of_get_state() {
         ErrorKind::Corrupt
     );
 }
+
+#[test]
+fn a_blob_whose_checksum_holds_but_whose_text_is_not_json_is_corrupt() {
+    // The checksum proves the bytes are those written, not that what was written is JSON: a
+    // blob made outside the engine (another writer, an import built by hand) can carry any
+    // text under a correct CRC. The text is checked before it is handed on.
+    let store = Arc::new(MemoryStore::new());
+    let m = manager(store.clone());
+    let id = session(&m);
+    let codec = sessionkit::StateCodec::new(10 * 1024, 5 * 1024 * 1024);
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let not_json: [&[u8]; 6] = [
+        b"{\"a\": 1",
+        b"{\"a\": 1} trailing",
+        b"<html>",
+        b"",
+        b"\"\\u00\"",
+        deep.as_bytes(),
+    ];
+    for text in not_json {
+        let blob = codec.encode_json(text).unwrap().blob;
+        block_on(store.put_state(&id, None, &blob, 1)).unwrap();
+        for err in [
+            block_on(m.get_state_json(&id)).unwrap_err(),
+            block_on(m.get_state(&id)).unwrap_err(),
+        ] {
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Corrupt,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+    // Valid JSON made the same way is handed on as it is.
+    let blob = codec.encode_json(b"{\"a\":[1,2]}").unwrap().blob;
+    block_on(store.put_state(&id, None, &blob, 1)).unwrap();
+    assert_eq!(
+        block_on(m.get_state_json(&id)).unwrap().unwrap().data,
+        "{\"a\":[1,2]}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::output::Printer;
 /// Runs the parsed command line.
 pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
     let global = &cli.global;
-    let db = global.db_path();
+    let db = global.db_path()?;
     if let Command::Demo = cli.command {
         return crate::demo::run(&db, &global.config, printer).await;
     }
@@ -32,7 +32,7 @@ pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
     match &cli.command {
         Command::Demo => Ok(()),
         Command::Create(args) => sessions::create(m, p, args).await,
-        Command::Validate { token } => sessions::validate(m, p, token).await,
+        Command::Validate { token } => sessions::validate(m, p, token.as_deref()).await,
         Command::List(args) => sessions::list(m, p, args).await,
         Command::Show { id } => sessions::show(m, p, id).await,
         Command::Revoke { id } => sessions::revoke(m, p, id).await,

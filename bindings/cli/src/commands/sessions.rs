@@ -29,9 +29,9 @@ pub async fn create(m: &SessionManager, p: &Printer, args: &CreateArgs) -> CliRe
     })
 }
 
-/// `validate`: checks a token and prints its session (never the token).
-pub async fn validate(m: &SessionManager, p: &Printer, token: &str) -> CliResult<()> {
-    let token = input::token(token)?;
+/// `validate`: checks a token (from stdin unless given) and prints its session (never the token).
+pub async fn validate(m: &SessionManager, p: &Printer, token: Option<&str>) -> CliResult<()> {
+    let token = input::token(token, p)?;
     let session = m.validate(&token).await?;
     p.print(&SessionView {
         headline: format!("Token is valid: session {}.", session.id),

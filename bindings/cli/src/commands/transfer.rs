@@ -22,7 +22,7 @@ pub async fn export(m: &SessionManager, p: &Printer, out: Option<&Path>) -> CliR
     let write_error = |e| CliError::io(format!("writing {target}"), e);
     let mut writer: Box<dyn Write> = match out {
         Some(path) => Box::new(BufWriter::new(
-            File::create(path).map_err(|e| CliError::io(format!("creating {target}"), e))?,
+            private_file(path).map_err(|e| CliError::io(format!("creating {target}"), e))?,
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
@@ -51,6 +51,19 @@ pub async fn export(m: &SessionManager, p: &Printer, out: Option<&Path>) -> CliR
             Ok(())
         }
     }
+}
+
+/// Opens `path` for writing, truncated; a file it creates is owner-only (0600 on Unix): an
+/// export holds token hashes, IP addresses and state. An existing file keeps its mode.
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 /// `import`: reads JSON lines from `input` or stdin and imports each session (insert-only).

@@ -25,8 +25,8 @@ impl SessionManager {
     pub async fn get_state_blob(&self, id: &SessionId) -> Result<Option<StateBlob>> {
         match self.store.get_state(id).await? {
             StateLookup::NoSession => Err(Error::NotFound),
-            StateLookup::Empty { .. } => Ok(None),
-            StateLookup::Found { state, .. } => {
+            StateLookup::Empty => Ok(None),
+            StateLookup::Found(state) => {
                 self.codec.decode(&state.blob)?;
                 Ok(Some(StateBlob {
                     version: state.version,
