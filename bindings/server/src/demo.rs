@@ -28,7 +28,8 @@ async fn page() -> Response {
         [(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
             ),
         )],
         Html(PAGE),
