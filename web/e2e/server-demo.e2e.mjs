@@ -271,7 +271,11 @@ test('SIGTERM stops the server with exit code 0, ending the open event stream', 
   assert.equal(signal, null, server.stderr());
   assert.equal(code, 0, server.stderr());
   await b.page.locator('#stream-status[data-state="reconnecting"]').waitFor({ state: 'attached' });
-  await b.page.locator('#event-log li[data-event="disconnected"]').waitFor();
+  // It retries with a growing delay: the first two attempts are logged with their waits.
+  const retries = b.page.locator('#event-log li[data-event="disconnected"]');
+  await retries.nth(1).waitFor();
+  const waits = await retries.evaluateAll((items) => items.reverse().map((li) => JSON.parse(li.querySelector('code').textContent).retry_in_ms));
+  assert.ok(waits[1] > waits[0], `retry delays ${waits}`);
 
   for (const win of windows) {
     // After the shutdown only B's reconnect attempts may fail to reach the server.
