@@ -32,34 +32,38 @@ let dir;
 let server;
 let browser;
 const windows = [];
+const servers = [];
 
 before(async () => {
   assert.ok(BIN, 'the sessionkit binary: pass its path as the first argument or in SESSIONKIT_BIN');
   assert.ok(existsSync(BIN), `no sessionkit binary at ${BIN}`);
   dir = mkdtempSync(path.join(tmpdir(), 'sessionkit-server-demo-'));
-  server = await startServer(path.resolve(BIN), dir);
+  server = await startServer(dir, 'sessionkit');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exit === null) {
-    process.kill(server.pid, 'SIGKILL');
-    await server.exited;
+  for (const s of servers) {
+    if (s.exit === null) {
+      process.kill(s.pid, 'SIGKILL');
+      await s.exited;
+    }
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /**
- * Starts `sessionkit serve --demo` on a free port; resolves once it printed its listening line,
- * with `{ url, pid, exited (a promise of {code, signal}), exit, stderr() }`.
+ * Starts `sessionkit serve --demo` on a free port over `<name>.db` in `workDir`; resolves once it
+ * printed its listening line, with `{ url, pid, exited (a promise of {code, signal}), exit, stderr() }`.
  */
-function startServer(bin, workDir) {
-  const child = spawn(bin, [
-    '--db', path.join(workDir, 'sessionkit.db'),
+function startServer(workDir, name, extraArgs = []) {
+  const child = spawn(path.resolve(BIN), [
+    '--db', path.join(workDir, `${name}.db`),
     'serve', '--listen', '127.0.0.1:0', '--demo',
     '--heartbeat-ms', String(HEARTBEAT_MS),
-    '--admin-key-file', path.join(workDir, 'admin-key'),
+    '--admin-key-file', path.join(workDir, `${name}.admin-key`),
+    ...extraArgs,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
@@ -74,6 +78,7 @@ function startServer(bin, workDir) {
       });
     }),
   };
+  servers.push(handle);
   const lines = readline.createInterface({ input: child.stdout });
   return new Promise((resolve, reject) => {
     const fail = (err) => {
@@ -114,13 +119,13 @@ function watch(page) {
 }
 
 /** A new browser context (a device of its own) with the page loaded. */
-async function openWindow() {
+async function openWindow(url = server.url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
   const win = { context, page, problems: watch(page) };
   windows.push(win);
-  await page.goto(`${server.url}/`);
+  await page.goto(`${url}/`);
   await page.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
   return win;
 }
@@ -282,4 +287,24 @@ test('SIGTERM stops the server with exit code 0, ending the open event stream', 
     const problems = win.problems.filter((p) => !/ERR_CONNECTION_REFUSED/.test(p));
     assert.deepEqual(problems, []);
   }
+});
+
+test('an idle window is signed out (expired) by a heartbeat: an open page does not keep its session alive', async (t) => {
+  const IDLE_MS = 2_000;
+  const idle = await startServer(dir, 'idle', ['--idle-timeout-ms', String(IDLE_MS), '--touch-interval-ms', '200']);
+  const win = await openWindow(idle.url);
+  const started = Date.now();
+  await signIn(win.page, 'bob', 'idle window');
+  await deviceCount(win.page, 1);
+  // Nothing happens on the page; no event announces an idle expiry, the heartbeat finds it.
+  await win.page
+    .locator('#signed-out', { hasText: 'signed out (expired)' })
+    .waitFor({ timeout: IDLE_MS + SIGNED_OUT_WITHIN_MS });
+  const elapsed = Date.now() - started;
+  t.diagnostic(`the idle window showed "signed out (expired)" ${elapsed} ms after signing in (idle timeout ${IDLE_MS} ms)`);
+  assert.ok(elapsed >= IDLE_MS, `signed out after ${elapsed} ms, before the idle timeout`);
+  await win.context.close();
+  process.kill(idle.pid, 'SIGTERM');
+  assert.deepEqual(await idle.exited, { code: 0, signal: null }, idle.stderr());
+  assert.deepEqual(win.problems, []);
 });
