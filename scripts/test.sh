@@ -41,6 +41,7 @@ cargo run -q -p sessionkit-cli --locked -- --db "$demo_dir/demo.db" demo >"$demo
 tail -n 15 "$demo_dir/demo.log"
 
 scripts/test-server.sh
+scripts/test-server-demo.sh
 
 step "Browser: IndexedDB store in headless Chromium, engine in Node"
 scripts/test-web-store.sh
