@@ -30,7 +30,12 @@ export interface ConfigInit {
   stateCompressionThreshold?: number;
   /** State larger than this many bytes is refused with `LimitExceeded` (default 5 MiB). */
   stateMaxBytes?: number;
+  /** What `validateInContext` does on a changed IP or User-Agent (default `'signal'`). */
+  contextPolicy?: ContextPolicy;
 }
+
+/** `'signal'` emits `ContextChanged`; `'strict'` also refuses the request. */
+export type ContextPolicy = 'signal' | 'strict';
 
 /** Manager settings as a class: `new Config()` or `new Config({ idleTimeoutMs: 60_000 })`. */
 export class Config implements ConfigInit {
@@ -42,6 +47,7 @@ export class Config implements ConfigInit {
   sessionLimitPolicy?: SessionLimitPolicy;
   stateCompressionThreshold?: number;
   stateMaxBytes?: number;
+  contextPolicy?: ContextPolicy;
 }
 
 /** The configuration in force, every field filled in. */
@@ -53,6 +59,7 @@ export interface ResolvedConfig {
   sessionLimitPolicy: SessionLimitPolicy;
   stateCompressionThreshold: number;
   stateMaxBytes: number;
+  contextPolicy: ContextPolicy;
 }
 
 /** A clock that only moves when told to (for tests): share it with a manager. */
@@ -198,6 +205,7 @@ export type SessionEvent =
   | { type: 'Deleted'; sessionId: string }
   | { type: 'Expired'; sessionId: string }
   | { type: 'StateChanged'; sessionId: string; version: number }
+  | { type: 'ContextChanged'; sessionId: string; ipChanged: boolean; userAgentChanged: boolean }
   | { type: 'CleanupCompleted'; removed: number };
 
 /** The error kinds (docs/SPEC.md §5). */
@@ -264,6 +272,8 @@ export class SessionManager {
   create(session: NewSession): Promise<Created>;
   /** Checks a token (InvalidToken, Expired, Revoked) and slides the idle expiry. */
   validate(token: string): Promise<Session>;
+  /** `validate`, comparing the request's IP and User-Agent with the stored ones (docs/SPEC.md §11). */
+  validateInContext(token: string, context: { ip?: string | null; userAgent?: string | null }): Promise<Session>;
   /** The session with this id, whatever its status. */
   get(id: string): Promise<Session>;
   /** Marks a live session active now. */

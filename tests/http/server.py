@@ -13,10 +13,11 @@ BIN = os.environ.get("SESSIONKIT_BIN", "target/debug/sessionkit")
 
 
 class Response:
-    def __init__(self, status, headers, body):
+    def __init__(self, status, headers, body, raw_headers=()):
         self.status = status
         self.headers = headers
         self.body = body
+        self.raw_headers = list(raw_headers)
 
     def header(self, name):
         return self.headers.get(name.lower())
@@ -106,7 +107,8 @@ class Server:
             conn.request(method, path, body=data, headers=h)
             resp = conn.getresponse()
             payload = resp.read()
-            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, payload)
+            raw = resp.getheaders()
+            return Response(resp.status, {k.lower(): v for k, v in raw}, payload, raw)
         finally:
             conn.close()
 

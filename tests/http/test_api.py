@@ -321,6 +321,19 @@ class Api(unittest.TestCase):
         finally:
             stream.close()
 
+    def test_a_changed_user_agent_is_signalled_on_the_stream(self):
+        session, token = self.new("ctx-user", user_agent="original-agent/1")
+        stream = EventStream(self.s, token)  # http.client sends no User-Agent: not a change
+        try:
+            self.assertEqual(stream.next()[0], "heartbeat")
+            r = self.s.request("GET", "/v1/session", token=token, headers={"User-Agent": "other-agent/2"})
+            self.assertEqual(r.status, 200)  # the default policy only signals
+            events = stream.until("context_changed")
+            self.assertEqual(events[-1][1], {"session_id": session["id"], "ip_changed": False,
+                                             "user_agent_changed": True})
+        finally:
+            stream.close()
+
     def test_a_stream_of_an_invalid_token_is_401(self):
         conn = self.s.connection()
         conn.request("GET", "/v1/session/events", headers={"Authorization": "Bearer a.b"})
@@ -379,6 +392,73 @@ class ServerOptions(unittest.TestCase):
                 time.sleep(0.05)
             r = s.request("GET", "/v1/session", token=token)
             self.assertEqual((r.status, r.kind), (401, "Expired"))
+        finally:
+            self.assertEqual(s.stop(), 0)
+            s.close()
+
+    def test_the_strict_context_policy_refuses_a_changed_user_agent(self):
+        s = Server("--context-policy", "strict")
+        try:
+            token = s.create("strict", user_agent="agent/1")["token"]
+            r = s.request("GET", "/v1/session", token=token, headers={"User-Agent": "agent/2"})
+            self.assertEqual((r.status, r.kind), (401, "InvalidToken"))
+            r = s.request("GET", "/v1/session", token=token, headers={"User-Agent": "agent/1"})
+            self.assertEqual(r.status, 200)
+        finally:
+            self.assertEqual(s.stop(), 0)
+            s.close()
+
+    def test_cookie_mode_sets_a_host_cookie_and_guards_unsafe_methods(self):
+        s = Server("--cookie-mode", "--cors-origin", "http://app.example")
+        try:
+            token = s.create("cookie-user")["token"]
+            r = s.request("POST", "/v1/session/cookie", token=token)
+            self.assertEqual(r.status, 200, r)
+            cookies = [v for k, v in r.raw_headers if k.lower() == "set-cookie"]
+            session_cookie = next(c for c in cookies if c.startswith("__Host-sessionkit="))
+            csrf_cookie = next(c for c in cookies if c.startswith("__Host-sessionkit-csrf="))
+            for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"]:
+                self.assertIn(attr, session_cookie)
+            self.assertNotIn("HttpOnly", csrf_cookie)
+            self.assertNotIn("Domain", session_cookie)
+            csrf = r.json()["csrf_token"]
+            self.assertIn(csrf, csrf_cookie)
+            jar = f"__Host-sessionkit={token}; __Host-sessionkit-csrf={csrf}"
+            # A safe method needs only the cookie.
+            r = s.request("GET", "/v1/session", headers={"Cookie": jar})
+            self.assertEqual(r.status, 200, r)
+            # An unsafe one also needs the CSRF header matching the cookie...
+            put = {"data": {"a": 1}}
+            r = s.request("PUT", "/v1/session/state", put, headers={"Cookie": jar})
+            self.assertEqual((r.status, r.kind), (400, "InvalidInput"))
+            r = s.request("PUT", "/v1/session/state", put, headers={"Cookie": jar, "X-CSRF-Token": "forged"})
+            self.assertEqual((r.status, r.kind), (400, "InvalidInput"))
+            self.assertEqual(s.request("GET", "/v1/session/state", headers={"Cookie": jar}).status, 204)
+            # ...and a foreign Origin is refused even with it.
+            r = s.request("PUT", "/v1/session/state", put,
+                          headers={"Cookie": jar, "X-CSRF-Token": csrf, "Origin": "http://evil.example"})
+            self.assertEqual(r.status, 400)
+            r = s.request("PUT", "/v1/session/state", put,
+                          headers={"Cookie": jar, "X-CSRF-Token": csrf, "Origin": "http://app.example"})
+            self.assertEqual(r.json(), {"version": 1})
+            # Signing out revokes the session and removes the cookies.
+            r = s.request("DELETE", "/v1/session", headers={"Cookie": jar, "X-CSRF-Token": csrf})
+            self.assertEqual(r.status, 204)
+            cleared = [v for k, v in r.raw_headers if k.lower() == "set-cookie"]
+            self.assertEqual(len(cleared), 2)
+            self.assertTrue(all("Max-Age=0" in c for c in cleared), cleared)
+            self.assertEqual(s.request("GET", "/v1/session", headers={"Cookie": jar}).kind, "Revoked")
+        finally:
+            self.assertEqual(s.stop(), 0)
+            s.close()
+
+    def test_without_cookie_mode_a_cookie_is_not_a_credential(self):
+        s = Server()
+        try:
+            token = s.create("no-cookies")["token"]
+            self.assertEqual(s.request("POST", "/v1/session/cookie", token=token).status, 404)
+            r = s.request("GET", "/v1/session", headers={"Cookie": f"__Host-sessionkit={token}"})
+            self.assertEqual((r.status, r.kind), (401, "InvalidToken"))
         finally:
             self.assertEqual(s.stop(), 0)
             s.close()

@@ -79,6 +79,7 @@ export class Config {
   sessionLimitPolicy = undefined;
   stateCompressionThreshold = undefined;
   stateMaxBytes = undefined;
+  contextPolicy = undefined;
 
   constructor(fields = {}) {
     Object.assign(this, fields);
@@ -154,6 +155,10 @@ export class SessionManager {
 
   validate(token) {
     return async(() => this[core].validate(token));
+  }
+
+  validateInContext(token, context) {
+    return async(() => this[core].validateInContext(token, context));
   }
 
   get(id) {

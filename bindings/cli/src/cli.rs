@@ -99,6 +99,11 @@ pub struct ConfigArgs {
     )]
     pub state_compression_threshold: Option<u64>,
 
+    /// What validation in a request's context does on a changed IP or User-Agent: signal
+    /// (an event) or strict (refuse) [default: signal]; used by `serve`.
+    #[arg(long, global = true, value_name = "POLICY")]
+    pub context_policy: Option<String>,
+
     /// State larger than this many bytes is refused [default: 5242880].
     #[arg(
         long,
@@ -146,6 +151,7 @@ impl ConfigArgs {
             || self.session_limit_policy.is_some()
             || self.state_compression_threshold.is_some()
             || self.state_max_bytes.is_some()
+            || self.context_policy.is_some()
     }
 }
 
@@ -289,6 +295,16 @@ pub struct ServeArgs {
     /// Also serve the demo page at / with a demo-only sign-in (anyone can sign in as anyone).
     #[arg(long)]
     pub demo: bool,
+
+    /// A header a trusted reverse proxy sets to the client address (e.g. x-forwarded-for);
+    /// its last entry feeds the context signal instead of the peer address.
+    #[arg(long, value_name = "NAME")]
+    pub trusted_proxy_header: Option<String>,
+
+    /// Browser cookie mode: POST /v1/session/cookie trades a token for an HttpOnly, Secure,
+    /// SameSite=Lax __Host- cookie, with a CSRF guard on unsafe methods.
+    #[arg(long)]
+    pub cookie_mode: bool,
 
     /// Event stream heartbeat period [default: 25000].
     #[arg(long, value_name = "MS")]

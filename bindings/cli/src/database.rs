@@ -40,6 +40,9 @@ pub fn config(args: &ConfigArgs) -> CliResult<Config> {
     if let Some(v) = args.state_compression_threshold {
         config.state_compression_threshold = v;
     }
+    if let Some(name) = &args.context_policy {
+        config.context_policy = sessionkit::ContextPolicy::parse(name)?;
+    }
     if let Some(v) = args.state_max_bytes {
         config.state_max_bytes = v;
     }

@@ -31,6 +31,10 @@ pub struct Config {
     /// State larger than this (serialized JSON bytes) is refused (default 5 MiB).
     #[uniffi(default = 5242880)]
     pub state_max_bytes: u64,
+    /// What `validate_in_context` does when a request's IP or User-Agent differs from the
+    /// stored ones: `"signal"` (default) emits `ContextChanged`, `"strict"` also refuses.
+    #[uniffi(default = "signal")]
+    pub context_policy: String,
 }
 
 /// The engine's default configuration (the same values `Config()` gets from its defaults).
@@ -57,6 +61,7 @@ impl TryFrom<Config> for sessionkit::Config {
             session_limit_policy: sessionkit::SessionLimitPolicy::parse(&c.session_limit_policy)?,
             state_compression_threshold: c.state_compression_threshold,
             state_max_bytes: c.state_max_bytes,
+            context_policy: sessionkit::ContextPolicy::parse(&c.context_policy)?,
         })
     }
 }
@@ -71,6 +76,7 @@ impl From<sessionkit::Config> for Config {
             session_limit_policy: c.session_limit_policy.as_str().to_owned(),
             state_compression_threshold: c.state_compression_threshold,
             state_max_bytes: c.state_max_bytes,
+            context_policy: c.context_policy.as_str().to_owned(),
         }
     }
 }

@@ -44,6 +44,15 @@ pub enum Event {
         /// The session.
         session_id: String,
     },
+    /// A request's IP address or User-Agent differed from the session's stored ones.
+    ContextChanged {
+        /// The session.
+        session_id: String,
+        /// The IP address differed.
+        ip_changed: bool,
+        /// The User-Agent differed.
+        user_agent_changed: bool,
+    },
     /// A session's state was written or cleared.
     StateChanged {
         /// The session.
@@ -96,6 +105,15 @@ impl From<&sessionkit::Event> for Event {
             } => Event::StateChanged {
                 session_id: session_id.to_string(),
                 version: *version,
+            },
+            E::ContextChanged {
+                session_id,
+                ip_changed,
+                user_agent_changed,
+            } => Event::ContextChanged {
+                session_id: session_id.to_string(),
+                ip_changed: *ip_changed,
+                user_agent_changed: *user_agent_changed,
             },
             E::CleanupCompleted { removed } => Event::CleanupCompleted { removed: *removed },
         }

@@ -90,6 +90,19 @@ impl SessionManager {
         pollster::block_on(self.inner.validate(&token))?.try_into()
     }
 
+    /// As `validate`, comparing the request's IP address and User-Agent (either may be unknown)
+    /// with the session's stored ones: a difference emits `ContextChanged`, and with
+    /// `context_policy = "strict"` refuses the request with `InvalidToken`.
+    pub fn validate_in_context(
+        &self,
+        token: String,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<Session> {
+        let context = sessionkit::RequestContext { ip, user_agent };
+        pollster::block_on(self.inner.validate_in_context(&token, &context))?.try_into()
+    }
+
     /// The session with this id, whatever its status.
     pub fn get(&self, id: String) -> Result<Session> {
         pollster::block_on(self.inner.get(&self::id(&id)?))?.try_into()

@@ -1,12 +1,14 @@
 //! Who is calling: a session by its bearer token (the client API, and [`AuthSession`] for an
 //! app's own handlers), or the app's backend by the admin key.
 
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{header, Extensions, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
-use sessionkit::{Error, Session};
+use sessionkit::{Error, RequestContext, Session};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -45,20 +47,76 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let server = Server::from_ref(state);
-        authenticate(&server, &parts.headers).await.map(AuthSession)
+        authenticate(&server, &parts.method, &parts.headers, &parts.extensions)
+            .await
+            .map(AuthSession)
     }
 }
 
-/// Validates the request's bearer token: the caller's session, or 401.
+/// Validates the request's token in the request's context (peer address or the trusted proxy
+/// header, User-Agent): the caller's session, or 401.
 pub(crate) async fn authenticate(
     server: &Server,
+    method: &Method,
     headers: &HeaderMap,
+    extensions: &Extensions,
 ) -> Result<Session, ApiError> {
-    let token = bearer(headers).ok_or(Error::InvalidToken)?.to_owned();
+    let token = credential(server, method, headers)?;
+    let context = request_context(server, headers, extensions);
     call(server.manager(), move |m| async move {
-        m.validate(&token).await
+        m.validate_in_context(&token, &context).await
     })
     .await
+}
+
+/// The request's token: its `Authorization: Bearer` header, or in cookie mode the session
+/// cookie — for a method that changes something, only with the CSRF guard passed.
+pub(crate) fn credential(
+    server: &Server,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    if let Some(token) = bearer(headers) {
+        return Ok(token.to_owned());
+    }
+    if server.config().cookie_mode {
+        if let Some(token) = crate::cookie_mode::read(headers, crate::cookie_mode::SESSION_COOKIE) {
+            crate::cookie_mode::check_csrf(server, method, headers)?;
+            return Ok(token);
+        }
+    }
+    Err(Error::InvalidToken.into())
+}
+
+/// Where the request came from: the client address (from the configured trusted proxy header
+/// when there is one — its last entry, the one the nearest proxy wrote — else the peer) and the
+/// User-Agent. Unknown parts stay `None` and never count as a change.
+pub(crate) fn request_context(
+    server: &Server,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+) -> RequestContext {
+    let from_proxy = server
+        .config()
+        .trusted_proxy_header
+        .as_deref()
+        .and_then(|name| {
+            let value = headers.get(name)?.to_str().ok()?;
+            let last = value.rsplit(',').next()?.trim();
+            last.parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| ip.to_string())
+        });
+    let ip = from_proxy.or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string())
+    });
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    RequestContext { ip, user_agent }
 }
 
 /// The admin key, kept only as its SHA-256 digest and compared in constant time.

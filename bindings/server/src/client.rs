@@ -2,13 +2,13 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sessionkit::{Error, Page, Session, SessionId};
 
-use crate::auth::{authenticate, AuthSession};
+use crate::auth::AuthSession;
 use crate::blocking::call;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, PathParam, QueryParams, RawBody};
@@ -54,25 +54,42 @@ pub(crate) async fn validate(AuthSession(session): AuthSession) -> Json<Session>
 pub(crate) async fn sign_out(
     State(server): State<Server>,
     AuthSession(session): AuthSession,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     call(server.manager(), move |m| async move {
         m.revoke(&session.id).await
     })
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if server.config().cookie_mode {
+        for value in crate::cookie_mode::clear_cookies() {
+            response
+                .headers_mut()
+                .append(axum::http::header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
 }
 
 #[utoipa::path(post, path = "/v1/session/rotate", tag = "client", security(("bearer" = [])),
     responses((status = 200, body = CreatedDoc), (status = 401, body = ErrorBody)))]
 pub(crate) async fn rotate(
     State(server): State<Server>,
+    headers: HeaderMap,
     AuthSession(session): AuthSession,
-) -> Result<Json<CreatedBody>, ApiError> {
+) -> Result<Response, ApiError> {
     let created = call(server.manager(), move |m| async move {
         m.rotate(&session.id).await
     })
     .await?;
-    Ok(Json(created.into()))
+    let by_cookie = server.config().cookie_mode && crate::extract::bearer(&headers).is_none();
+    let (new_session, token) = (created.session.clone(), created.token.as_str().to_owned());
+    let response = Json(CreatedBody::from(created)).into_response();
+    if by_cookie {
+        // The browser's cookie follows the rotation, or it would hold a dead token.
+        return crate::cookie_mode::signed_in(&server, &new_session, &token, response)
+            .map(|(r, _)| r);
+    }
+    Ok(response)
 }
 
 #[utoipa::path(patch, path = "/v1/session/metadata", tag = "client", security(("bearer" = [])),
@@ -101,9 +118,9 @@ pub(crate) async fn patch_metadata(
         (status = 204, description = "No state yet (ETag \"0\")"), (status = 401, body = ErrorBody)))]
 pub(crate) async fn get_state(
     State(server): State<Server>,
+    AuthSession(session): AuthSession,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let session = authenticate(&server, &headers).await?;
     state_api::get(&server, session.id, &headers).await
 }
 
@@ -113,10 +130,10 @@ pub(crate) async fn get_state(
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn put_state(
     State(server): State<Server>,
+    AuthSession(session): AuthSession,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let session = authenticate(&server, &headers).await?;
     state_api::put(&server, session.id, &headers, body, Caller::Client).await
 }
 
@@ -126,10 +143,10 @@ pub(crate) async fn put_state(
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn patch_state(
     State(server): State<Server>,
+    AuthSession(session): AuthSession,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let session = authenticate(&server, &headers).await?;
     state_api::patch(&server, session.id, &headers, body, Caller::Client).await
 }
 

@@ -21,7 +21,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
-use crate::auth::authenticate;
+use crate::auth::{request_context, AuthSession};
 use crate::blocking::call;
 use crate::error::{error_body, ApiError};
 use crate::Server;
@@ -73,6 +73,7 @@ pub(crate) fn wire_name(event: &Event) -> &'static str {
         Event::Deleted { .. } => "deleted",
         Event::Expired { .. } => "expired",
         Event::StateChanged { .. } => "state_changed",
+        Event::ContextChanged { .. } => "context_changed",
         Event::CleanupCompleted { .. } => "cleanup_completed",
     }
 }
@@ -240,7 +241,8 @@ impl Feed {
             | Event::Revoked { session_id }
             | Event::Deleted { session_id }
             | Event::Expired { session_id }
-            | Event::StateChanged { session_id, .. } => self.sessions.contains(session_id),
+            | Event::StateChanged { session_id, .. }
+            | Event::ContextChanged { session_id, .. } => self.sessions.contains(session_id),
             _ => false,
         };
         if !relevant {
@@ -286,9 +288,8 @@ impl Feed {
 )]
 pub(crate) async fn sse(
     State(server): State<Server>,
-    headers: HeaderMap,
+    AuthSession(session): AuthSession,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let session = authenticate(&server, &headers).await?;
     let feed = start_feed(&server, session).await?;
     let stream = ReceiverStream::new(feed).map(|item| {
         Ok(SseEvent::default()
@@ -314,6 +315,7 @@ pub(crate) async fn sse(
 pub(crate) async fn ws(
     State(server): State<Server>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let upgrade = match upgrade {
@@ -322,11 +324,33 @@ pub(crate) async fn ws(
             return ApiError::invalid("upgrade", rejection.body_text()).into_response()
         }
     };
-    let header_token = crate::extract::bearer(&headers).map(str::to_owned);
-    upgrade.on_upgrade(move |socket| ws_session(server, socket, header_token))
+    // A browser sends its cookies with a WebSocket upgrade from any site: in cookie mode the
+    // cookie counts only from an allowed origin.
+    let header_token = match crate::extract::bearer(&headers) {
+        Some(token) => Some(token.to_owned()),
+        None if server.config().cookie_mode => {
+            match crate::cookie_mode::read(&headers, crate::cookie_mode::SESSION_COOKIE) {
+                Some(token) => {
+                    if let Err(e) = crate::cookie_mode::check_origin(&server, &headers) {
+                        return e.into_response();
+                    }
+                    Some(token)
+                }
+                None => None,
+            }
+        }
+        None => None,
+    };
+    let context = request_context(&server, &headers, &extensions);
+    upgrade.on_upgrade(move |socket| ws_session(server, socket, header_token, context))
 }
 
-async fn ws_session(server: Server, mut socket: WebSocket, header_token: Option<String>) {
+async fn ws_session(
+    server: Server,
+    mut socket: WebSocket,
+    header_token: Option<String>,
+    context: sessionkit::RequestContext,
+) {
     let token = match header_token {
         Some(token) => Some(token),
         None => match tokio::time::timeout(WS_AUTH_TIMEOUT, socket.recv()).await {
@@ -339,7 +363,7 @@ async fn ws_session(server: Server, mut socket: WebSocket, header_token: Option<
     let session = match token {
         Some(token) => {
             call(server.manager(), move |m| async move {
-                m.validate(&token).await
+                m.validate_in_context(&token, &context).await
             })
             .await
         }

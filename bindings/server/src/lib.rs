@@ -27,6 +27,7 @@ mod admin;
 mod auth;
 mod blocking;
 mod client;
+mod cookie_mode;
 mod demo;
 mod error;
 mod events;
@@ -52,6 +53,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use auth::AuthSession;
+pub use cookie_mode::{CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
 pub use error::ApiError;
 pub use extract::STATE_MEDIA_TYPE;
 pub use openapi::document as openapi_document;
@@ -68,6 +70,14 @@ pub struct ServerConfig {
     pub body_limit: Option<usize>,
     /// Origins allowed to call the API from a browser (CORS); empty: none.
     pub cors_origins: Vec<String>,
+    /// A header a trusted reverse proxy sets to the client's address (e.g. `x-forwarded-for`);
+    /// its last entry is the client IP given to the context signal. Unset (default): the peer
+    /// address. Only set it behind a proxy that overwrites the header.
+    pub trusted_proxy_header: Option<String>,
+    /// Browser cookie mode: `POST /v1/session/cookie` exchanges a bearer token for an
+    /// `HttpOnly; Secure; SameSite=Lax` `__Host-` cookie that then authenticates the client API,
+    /// with a double-submit CSRF guard on unsafe methods (default off).
+    pub cookie_mode: bool,
     /// Serves the demo page at `/` and a demo-only sign-in route (`POST /demo/sign-in`).
     /// Never turn this on for real users: anyone can sign in as anyone.
     pub demo: bool,
@@ -80,6 +90,8 @@ impl Default for ServerConfig {
             cleanup_interval_ms: 5 * 60_000,
             body_limit: None,
             cors_origins: Vec::new(),
+            trusted_proxy_header: None,
+            cookie_mode: false,
             demo: false,
         }
     }
@@ -233,6 +245,12 @@ impl Server {
             .route("/metrics", get(ops::metrics))
             .route("/v1/openapi.json", get(ops::openapi));
         let mut router = client.merge(admin).merge(ops);
+        if self.0.config.cookie_mode {
+            router = router.route(
+                "/v1/session/cookie",
+                post(cookie_mode::exchange).delete(cookie_mode::remove),
+            );
+        }
         if self.0.config.demo {
             router = router.merge(demo::routes());
         }
@@ -287,7 +305,9 @@ impl Server {
                     header::CONTENT_TYPE,
                     header::IF_MATCH,
                     header::ACCEPT,
+                    HeaderName::from_static(cookie_mode::CSRF_HEADER),
                 ])
+                .allow_credentials(self.0.config.cookie_mode)
                 .expose_headers([header::ETAG, header::WWW_AUTHENTICATE, header::RETRY_AFTER])
                 .max_age(Duration::from_secs(600)),
         )

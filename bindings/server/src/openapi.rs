@@ -270,6 +270,7 @@ impl Modify for Security {
         crate::client::patch_state, crate::client::clear_state, crate::client::devices,
         crate::client::revoke_device, crate::client::revoke_others,
         crate::events::sse, crate::events::ws,
+        crate::cookie_mode::exchange, crate::cookie_mode::remove,
         crate::admin::create, crate::admin::validate, crate::admin::get, crate::admin::delete,
         crate::admin::revoke, crate::admin::get_state, crate::admin::put_state,
         crate::admin::patch_state, crate::admin::clear_state, crate::admin::user_sessions,

@@ -144,7 +144,7 @@ pub fn get(object: &Object, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-const CONFIG_KEYS: [&str; 7] = [
+const CONFIG_KEYS: [&str; 8] = [
     "idleTimeoutMs",
     "absoluteTimeoutMs",
     "touchIntervalMs",
@@ -152,7 +152,18 @@ const CONFIG_KEYS: [&str; 7] = [
     "sessionLimitPolicy",
     "stateCompressionThreshold",
     "stateMaxBytes",
+    "contextPolicy",
 ];
+
+/// `{ip?, userAgent?}`: where a request came from, for `validateInContext`.
+pub fn request_context(value: &JsValue) -> Result<sessionkit::RequestContext> {
+    let mut context = sessionkit::RequestContext::default();
+    if let Some(object) = options(value, "context", &["ip", "userAgent"])? {
+        context.ip = opt_text(&get(&object, "ip"), "ip")?;
+        context.user_agent = opt_text(&get(&object, "userAgent"), "user_agent")?;
+    }
+    Ok(context)
+}
 
 /// A `Config` instance or an object literal with the same (all optional) camelCase fields.
 /// Absent fields keep the engine's defaults; the engine validates the result at open.
@@ -195,6 +206,9 @@ pub fn config(value: &JsValue) -> Result<Config> {
     .and_then(|n| u32::try_from(n).ok());
     if let Some(policy) = opt_text(&field("sessionLimitPolicy"), "session_limit_policy")? {
         config.session_limit_policy = SessionLimitPolicy::parse(&policy)?;
+    }
+    if let Some(policy) = opt_text(&field("contextPolicy"), "context_policy")? {
+        config.context_policy = sessionkit::ContextPolicy::parse(&policy)?;
     }
     if let Some(n) = opt_u64(
         &field("stateCompressionThreshold"),

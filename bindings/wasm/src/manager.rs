@@ -136,6 +136,20 @@ impl SessionManagerCore {
         promise(async move { record(&JsSession::from(&m.validate(&token?).await?)) })
     }
 
+    /// As `validate`, comparing `{ip, userAgent}` with the session's stored ones: a difference
+    /// emits `ContextChanged`; with `contextPolicy: "strict"` it refuses with `InvalidToken`.
+    #[wasm_bindgen(js_name = validateInContext)]
+    pub fn validate_in_context(&self, token: JsValue, context: JsValue) -> Promise {
+        let m = self.shared();
+        let token = convert::text(&token, "token");
+        let context = convert::request_context(&context);
+        promise(async move {
+            record(&JsSession::from(
+                &m.validate_in_context(&token?, &context?).await?,
+            ))
+        })
+    }
+
     /// The session with this id, whatever its status.
     pub fn get(&self, id: JsValue) -> Promise {
         let (m, id) = (self.shared(), convert::session_id(&id));

@@ -150,6 +150,7 @@ pub struct JsConfig {
     session_limit_policy: &'static str,
     state_compression_threshold: u64,
     state_max_bytes: u64,
+    context_policy: &'static str,
 }
 
 impl From<&sessionkit::Config> for JsConfig {
@@ -162,6 +163,7 @@ impl From<&sessionkit::Config> for JsConfig {
             session_limit_policy: c.session_limit_policy.as_str(),
             state_compression_threshold: c.state_compression_threshold,
             state_max_bytes: c.state_max_bytes,
+            context_policy: c.context_policy.as_str(),
         }
     }
 }
@@ -182,6 +184,10 @@ pub struct JsEvent<'a> {
     version: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     removed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_changed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent_changed: Option<bool>,
 }
 
 impl<'a> From<&'a sessionkit::Event> for JsEvent<'a> {
@@ -194,6 +200,8 @@ impl<'a> From<&'a sessionkit::Event> for JsEvent<'a> {
             old_session_id: None,
             version: None,
             removed: None,
+            ip_changed: None,
+            user_agent_changed: None,
         };
         match e {
             Event::Created {
@@ -222,6 +230,15 @@ impl<'a> From<&'a sessionkit::Event> for JsEvent<'a> {
             } => {
                 out.session_id = Some(session_id.to_string());
                 out.version = Some(*version);
+            }
+            Event::ContextChanged {
+                session_id,
+                ip_changed,
+                user_agent_changed,
+            } => {
+                out.session_id = Some(session_id.to_string());
+                out.ip_changed = Some(*ip_changed);
+                out.user_agent_changed = Some(*user_agent_changed);
             }
             Event::CleanupCompleted { removed } => out.removed = Some(*removed),
         }

@@ -8,7 +8,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 
 use pollster::block_on;
-use sessionkit::{ErrorKind, Store};
+use sessionkit::{ErrorKind, SessionStore};
 use sessionkit_sqlite::SqliteStore;
 
 fn mode(path: &Path) -> u32 {

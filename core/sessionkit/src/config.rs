@@ -54,6 +54,9 @@ pub struct Config {
     pub state_compression_threshold: u64,
     /// State larger than this (serialized JSON bytes) is refused (default 5 MiB).
     pub state_max_bytes: u64,
+    /// What `validate_in_context` does when a request's IP or User-Agent differs from the
+    /// stored ones (default `signal`: an event; `strict`: refuse).
+    pub context_policy: crate::ContextPolicy,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             session_limit_policy: SessionLimitPolicy::Reject,
             state_compression_threshold: 10 * 1024,
             state_max_bytes: 5 * 1024 * 1024,
+            context_policy: crate::ContextPolicy::Signal,
         }
     }
 }

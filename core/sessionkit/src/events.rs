@@ -55,6 +55,16 @@ pub enum Event {
         /// The new version (0 after `clear_state`).
         version: u64,
     },
+    /// A request's IP address or User-Agent differed from the session's stored ones
+    /// (`validate_in_context`; a signal, or a refusal under the strict policy).
+    ContextChanged {
+        /// The session.
+        session_id: SessionId,
+        /// The IP address differed.
+        ip_changed: bool,
+        /// The User-Agent differed.
+        user_agent_changed: bool,
+    },
     /// `cleanup_expired` finished.
     CleanupCompleted {
         /// How many expired sessions it removed.
@@ -73,6 +83,7 @@ impl Event {
             Event::Deleted { .. } => "Deleted",
             Event::Expired { .. } => "Expired",
             Event::StateChanged { .. } => "StateChanged",
+            Event::ContextChanged { .. } => "ContextChanged",
             Event::CleanupCompleted { .. } => "CleanupCompleted",
         }
     }

@@ -42,6 +42,7 @@
 
 mod clock;
 mod config;
+mod context;
 mod cursor;
 mod error;
 mod events;
@@ -63,6 +64,7 @@ pub mod testing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, SessionLimitPolicy};
+pub use context::{ContextPolicy, RequestContext};
 pub use cursor::PageCursor;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventListener, ListenerFn, Subscription};

@@ -152,6 +152,26 @@ impl SessionManager {
     /// per `touch_interval_ms`). Malformed tokens, unknown ids and wrong secrets are all
     /// `InvalidToken`; `Expired` and `Revoked` are reported only to the holder of the secret.
     pub async fn validate(&self, token: &str) -> Result<Session> {
+        self.validate_with(token, None).await
+    }
+
+    /// As [`validate`](Self::validate), comparing the request's IP and User-Agent with the
+    /// session's stored ones (SPEC §11): a difference emits `ContextChanged`, and under
+    /// `ContextPolicy::Strict` refuses the request with `InvalidToken`, changing nothing. Parts
+    /// of `context` that are `None`, and sessions stored without them, never count as changes.
+    pub async fn validate_in_context(
+        &self,
+        token: &str,
+        context: &crate::RequestContext,
+    ) -> Result<Session> {
+        self.validate_with(token, Some(context)).await
+    }
+
+    async fn validate_with(
+        &self,
+        token: &str,
+        context: Option<&crate::RequestContext>,
+    ) -> Result<Session> {
         let parsed = ParsedToken::parse(token)?;
         let record = self
             .store
@@ -163,6 +183,19 @@ impl SessionManager {
         }
         let mut session = record.session;
         self.check_live(&session).await?;
+        if let Some(context) = context {
+            let change = crate::context::compare(&session, context);
+            if change.any() {
+                self.events.emit(Event::ContextChanged {
+                    session_id: session.id,
+                    ip_changed: change.ip_changed,
+                    user_agent_changed: change.user_agent_changed,
+                });
+                if self.config.context_policy == crate::ContextPolicy::Strict {
+                    return Err(Error::InvalidToken);
+                }
+            }
+        }
         let now = self.now();
         if now.saturating_sub(session.last_active_at) >= self.config.touch_interval_ms
             && now > session.last_active_at

@@ -21,6 +21,8 @@ pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()
     let admin_key = admin_key(db, args)?;
     let mut config = ServerConfig {
         cors_origins: args.cors_origins.clone(),
+        trusted_proxy_header: args.trusted_proxy_header.clone(),
+        cookie_mode: args.cookie_mode,
         demo: args.demo,
         ..ServerConfig::default()
     };

@@ -155,6 +155,14 @@ impl Demo<'_> {
                 session_id,
                 version,
             } => format!("{}, version {version}", label(session_id)),
+            Event::ContextChanged {
+                session_id,
+                ip_changed,
+                user_agent_changed,
+            } => format!(
+                "{} (ip changed: {ip_changed}, user agent changed: {user_agent_changed})",
+                label(session_id)
+            ),
             Event::CleanupCompleted { removed } => format!("removed {removed}"),
         };
         format!("  {}  {:<16}  {what}", self.when(at), event.name())
