@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The IndexedDB store in a real browser, and the engine in Node:
 #
-#   1. headless Chromium (wasm-pack test --headless --chrome): every conformance scenario of
-#      tests/conformance/ on a fresh IndexedDB database each, the state codec vectors, and the
-#      IndexedDB-specific tests (schema, upgrades refused, persistence, atomicity, a
-#      differential run against the memory store);
-#   2. Node (wasm-pack test --node): every scenario on the memory store compiled to wasm, and
-#      the vectors.
+#   1. headless Chromium (wasm-pack test --headless --chrome): the store test kit on the
+#      IndexedDB store (every conformance scenario of tests/conformance/, the differential run
+#      against the memory store, the concurrency invariants), the state codec vectors, and the
+#      IndexedDB-specific tests (schema and its upgrades, newer schemas refused, persistence,
+#      atomicity);
+#   2. Node (wasm-pack test --node): the store test kit on the memory store compiled to wasm,
+#      and the vectors.
 #
 # Installs what is missing, idempotently: the wasm32 target, clang (zstd's C code for wasm32),
 # Debian's chromium + chromium-driver (apt-get update only when something is missing), and
@@ -64,5 +65,5 @@ if [ "$what" != browser ]; then
 fi
 
 step "Summary"
-grep -hE '^\s*(browser|node) (conformance|state codec)' "$log_dir"/*.log | sed 's/^\s*//'
+grep -hE '^\s*(browser|node) (kit|state codec)' "$log_dir"/*.log | sed 's/^\s*//'
 cat "$log_dir/summary"

@@ -1,7 +1,8 @@
-//! IndexedDB-specific behaviour, in a real browser: the schema a fresh database gets, refusal of
-//! a newer database (left untouched), persistence across connections, byte-exact state blobs,
-//! corrupt records, the exact-integer time range, atomicity of concurrent conditional writes,
-//! and a differential run of every `Store` method against `MemoryStore`, the reference.
+//! IndexedDB-specific behaviour, in a real browser: the schema a fresh database gets, the upgrade
+//! from schema 1, refusal of a newer database (left untouched), persistence across connections,
+//! byte-exact state blobs, corrupt records, the exact-integer time range and atomicity of
+//! concurrent conditional writes. (Everything every store must do is the store kit's, in
+//! `browser_kit.rs`.)
 
 #![cfg(target_arch = "wasm32")]
 
@@ -16,10 +17,9 @@ use js_sys::{Promise, Reflect, Uint8Array};
 use serde_json::{json, Map, Value};
 use sessionkit::{
     ClientInfo, ClientKind, Config, ErrorKind, InsertOutcome, Liveness, MaintenanceStore,
-    ManualClock, MemoryStore, NewSession, Session, SessionId, SessionLimit, SessionLimitPolicy,
-    SessionManager, SessionPosition, SessionRecord, SessionStore, StateCodec, StateLookup,
-    StatePut, StateRecord, StateStore, StatsQuery, Store, StoredSession, TokenHash, UserPageQuery,
-    WriteOutcome,
+    ManualClock, NewSession, Session, SessionId, SessionLimit, SessionLimitPolicy, SessionManager,
+    SessionRecord, SessionStore, StateCodec, StateLookup, StatePut, StateRecord, StateStore,
+    StatsQuery, StoredSession, TokenHash, WriteOutcome,
 };
 use sessionkit_indexeddb::{delete_database, IndexedDbStore, SCHEMA_VERSION};
 use wasm_bindgen::closure::Closure;
@@ -175,16 +175,6 @@ fn stats_query(now: i64) -> StatsQuery {
         live: Liveness { now },
         created_since: [now - 86_400_000, now - 7 * 86_400_000],
     }
-}
-
-fn sorted_stats(mut stats: sessionkit::StoreStats) -> sessionkit::StoreStats {
-    stats.by_client_kind.sort_unstable();
-    stats
-}
-
-fn sorted(mut positions: Vec<SessionPosition>) -> Vec<SessionPosition> {
-    positions.sort_unstable();
-    positions
 }
 
 fn json_map(value: Value) -> Map<String, Value> {
@@ -583,242 +573,5 @@ async fn concurrent_conditional_writes_stay_atomic() {
         Ok(2)
     );
     drop(store);
-    delete_database(&name).await.expect("deleted");
-}
-
-/// Calls the same `Store` method on the memory store and the IndexedDB store; the results must
-/// be equal and succeed. Evaluates to the IndexedDB result's value.
-macro_rules! same {
-    ($mem:expr, $idb:expr, |$s:ident| $call:expr) => {
-        same!($mem, $idb, |$s| $call; std::convert::identity)
-    };
-    ($mem:expr, $idb:expr, |$s:ident| $call:expr; $normalise:expr) => {{
-        let expected = {
-            let $s: &dyn Store = $mem;
-            $call.await.map($normalise)
-        };
-        let actual = {
-            let $s: &dyn Store = $idb;
-            $call.await.map($normalise)
-        };
-        assert_eq!(actual, expected, "{}", stringify!($call));
-        actual.unwrap_or_else(|e| panic!("{}: {e}", stringify!($call)))
-    }};
-}
-
-#[wasm_bindgen_test]
-async fn every_store_method_matches_the_memory_store() {
-    let name = unique_name("differential");
-    let idb = fresh_store(&name).await;
-    let mem = MemoryStore::new();
-    let (m, i): (&dyn Store, &dyn Store) = (&mem, &idb);
-    let live_until = NOW + 60_000;
-
-    // Ids on both sides of 0x80 with equal activity: ties must fall id-descending, bytewise.
-    for byte in [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff] {
-        let r = record(byte, "ann", NOW - 500, live_until, true);
-        same!(m, i, |s| s.insert_session(&r, None));
-    }
-    for (byte, last, expires, active) in [
-        (0x10, NOW - 900, live_until, true),
-        (0x11, NOW - 100, NOW - 1, true),     // expired
-        (0x12, NOW - 300, live_until, false), // revoked
-        (0x13, NOW - 50, NOW, true),          // expires exactly now: expired
-        (0x14, NOW - 700, live_until, true),
-    ] {
-        let r = record(byte, "ann", last, expires, active);
-        same!(m, i, |s| s.import_session(&StoredSession::new(
-            r.clone(),
-            Some(state(3, &[byte, 0, 0xff]))
-        )));
-    }
-    let bob = record(0x20, "bob", NOW - 10, live_until, true);
-    same!(m, i, |s| s.insert_session(&bob, None));
-    same!(m, i, |s| s.insert_session(&bob, None)); // IdTaken
-    same!(m, i, |s| s
-        .import_session(&StoredSession::new(bob.clone(), None))); // false
-
-    // Keyset pages of every size, all and live only.
-    for active_only in [false, true] {
-        for limit in [1, 2, 3, 50] {
-            let mut after = None;
-            loop {
-                let query = UserPageQuery {
-                    user_id: "ann".to_owned(),
-                    live: active_only.then_some(Liveness { now: NOW }),
-                    after,
-                    limit,
-                };
-                let page = same!(m, i, |s| s.list_user_sessions(&query));
-                match page.last() {
-                    Some(last) if page.len() == limit as usize => {
-                        after = Some(last.position());
-                    }
-                    _ => break,
-                }
-            }
-        }
-    }
-    let nobody = UserPageQuery {
-        user_id: "nobody".to_owned(),
-        live: None,
-        after: None,
-        limit: 10,
-    };
-    same!(m, i, |s| s.list_user_sessions(&nobody));
-
-    // Counts and statistics.
-    for user in [None, Some("ann"), Some("bob"), Some("nobody")] {
-        for active_only in [false, true] {
-            let live = active_only.then_some(Liveness { now: NOW });
-            same!(m, i, |s| s.count_sessions(user, live.as_ref()));
-        }
-    }
-    same!(m, i, |s| s.stats(&stats_query(NOW)); sorted_stats);
-
-    // The per-user limit: reject, then evict the least recently active.
-    let extra = record(0x30, "ann", NOW, live_until, true);
-    let reject = SessionLimit {
-        max: 3,
-        policy: SessionLimitPolicy::Reject,
-        live: Liveness { now: NOW },
-    };
-    same!(m, i, |s| s.insert_session(&extra, Some(&reject)));
-    let evict = SessionLimit {
-        max: 3,
-        policy: SessionLimitPolicy::EvictOldest,
-        live: Liveness { now: NOW },
-    };
-    same!(m, i, |s| s.insert_session(&extra, Some(&evict)));
-    same!(m, i, |s| s
-        .count_sessions(Some("ann"), Some(&Liveness { now: NOW })));
-
-    // Writes on live, revoked and missing sessions.
-    for target in [id(0xff), id(0x12), id(0x99)] {
-        same!(m, i, |s| s.touch_session(&target, NOW + 5, NOW + 90_000));
-        same!(m, i, |s| s.replace_metadata(
-            &target,
-            0,
-            &json_map(json!({"x": true})),
-            1
-        ));
-        same!(m, i, |s| s.get_state(&target));
-        same!(m, i, |s| s.put_state(&target, Some(3), b"cas", NOW + 6));
-        same!(m, i, |s| s.put_state(&target, None, b"free", NOW + 7));
-        same!(m, i, |s| s.get_state(&target));
-        same!(m, i, |s| s.clear_state(&target));
-        same!(m, i, |s| s.get_state(&target));
-    }
-    same!(m, i, |s| s.replace_metadata(
-        &id(0x30),
-        0,
-        &json_map(json!({"n": 48, "y": [1]})),
-        1
-    ));
-    same!(m, i, |s| s.replace_metadata(
-        &id(0x30),
-        0,
-        &json_map(json!({})),
-        1
-    )); // Stale
-    same!(m, i, |s| s.put_state(&id(0x30), Some(0), b"v1", NOW));
-    same!(m, i, |s| s.put_state(&id(0x30), Some(0), b"v1 again", NOW)); // Conflict(1)
-
-    // Rotation carries the state; onto a taken id it is Stale.
-    let mut rotated = record(0x31, "ann", NOW + 10, live_until, true);
-    rotated.session.metadata = Map::new();
-    same!(m, i, |s| s.rotate_session(&id(0x30), &rotated));
-    same!(m, i, |s| s.get_state(&id(0x30)));
-    same!(m, i, |s| s.get_state(&id(0x31)));
-    same!(m, i, |s| s.rotate_session(&id(0x31), &bob));
-    same!(m, i, |s| s.rotate_session(
-        &id(0x12),
-        &record(0x32, "ann", NOW, live_until, true)
-    ));
-    same!(m, i, |s| s.revoke_session(&id(0x31)));
-    same!(m, i, |s| s.revoke_session(&id(0x31)));
-    same!(m, i, |s| s.revoke_session(&id(0x99)));
-
-    // Sign out everywhere else (live sessions only, newest first).
-    let keep = id(0x80);
-    let live = Liveness { now: NOW };
-    same!(m, i, |s| s
-        .revoke_user_sessions("ann", Some(&keep), &live); sorted);
-    same!(m, i, |s| s.revoke_user_sessions("ann", None, &live); sorted);
-    same!(m, i, |s| s
-        .revoke_user_sessions("nobody", None, &live); sorted);
-
-    // Export scan, in id order, pages of two.
-    let mut after: Option<SessionId> = None;
-    loop {
-        let page = same!(m, i, |s| s.scan_sessions(after.as_ref(), 2));
-        match page.last() {
-            Some(last) if page.len() == 2 => after = Some(last.record.session.id),
-            _ => break,
-        }
-    }
-
-    // Cleanup in bounded batches, oldest expiry first (ties by id).
-    let (now, later) = (
-        Liveness { now: NOW },
-        Liveness {
-            now: NOW + 1_000_000,
-        },
-    );
-    same!(m, i, |s| s.delete_expired(&now, 0));
-    same!(m, i, |s| s.delete_expired(&now, 1));
-    same!(m, i, |s| s.scan_sessions(None, 100));
-    same!(m, i, |s| s.delete_expired(&later, 3));
-    same!(m, i, |s| s.scan_sessions(None, 100));
-    same!(m, i, |s| s.delete_expired(&later, 100));
-    same!(m, i, |s| s
-        .stats(&stats_query(NOW + 1_000_000)); sorted_stats);
-
-    // Hard delete takes the state along.
-    same!(m, i, |s| s.import_session(&StoredSession::new(
-        bob.clone(),
-        Some(state(9, b"bob's"))
-    )));
-    same!(m, i, |s| s.delete_session(&bob.session.id));
-    same!(m, i, |s| s.delete_session(&bob.session.id));
-    same!(m, i, |s| s.get_state(&bob.session.id));
-    same!(m, i, |s| s
-        .import_session(&StoredSession::new(bob.clone(), None)));
-    same!(m, i, |s| s.get_state(&bob.session.id));
-
-    // A cleared state's version goes out with the export and back in with the import: the next
-    // write continues after it.
-    same!(m, i, |s| s.clear_state(&bob.session.id));
-    same!(m, i, |s| s.put_state(&bob.session.id, None, b"again", NOW));
-    same!(m, i, |s| s.clear_state(&bob.session.id));
-    let page = same!(m, i, |s| s.scan_sessions(None, 100));
-    let exported = page
-        .into_iter()
-        .find(|p| p.record.session.id == bob.session.id)
-        .expect("bob exported");
-    assert_eq!(
-        (exported.state.is_none(), exported.cleared_state_version),
-        (true, 1)
-    );
-    let moved = StoredSession {
-        record: record(0x70, "bob", NOW, NOW + 60_000, true),
-        state: None,
-        cleared_state_version: 41,
-    };
-    same!(m, i, |s| s.import_session(&moved));
-    same!(m, i, |s| s.put_state(
-        &moved.record.session.id,
-        Some(0),
-        b"next",
-        NOW
-    ));
-    same!(m, i, |s| s.scan_sessions(None, 100));
-
-    assert_eq!(
-        i.touch_session(&id(0x99), 0, 0).await,
-        Ok(WriteOutcome::Missing),
-        "sanity: the macro really compared"
-    );
-    drop(idb);
     delete_database(&name).await.expect("deleted");
 }

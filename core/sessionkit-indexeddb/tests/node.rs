@@ -1,6 +1,6 @@
-//! The Node suite (`wasm-pack test --node`): the engine compiled to wasm, run on the memory
-//! store through every conformance scenario, and the shared state codec vectors. Node has no
-//! IndexedDB; the IndexedDB store is tested in a browser (`browser_*.rs`).
+//! The Node suite (`wasm-pack test --node`): the engine compiled to wasm, the store test kit on
+//! the memory store, and the shared state codec vectors. Node has no IndexedDB; the IndexedDB
+//! store is tested in a browser (`browser_*.rs`).
 
 #![cfg(target_arch = "wasm32")]
 
@@ -8,17 +8,18 @@ mod common;
 
 use std::sync::Arc;
 
+use sessionkit::testing::kit::{check_store, Options};
 use sessionkit::{MemoryStore, Store};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
 #[wasm_bindgen_test]
-async fn every_scenario_passes_on_the_memory_store_in_wasm() {
-    common::run_every_scenario(
-        "node conformance (memory store)",
-        |_| async { (Arc::new(MemoryStore::new()) as Arc<dyn Store>, ()) },
-        |()| async {},
-    )
+async fn the_memory_store_passes_the_store_kit_in_wasm() {
+    let report = check_store(&Options::default(), |_| async {
+        Arc::new(MemoryStore::new()) as Arc<dyn Store>
+    })
     .await;
+    console_log!("node kit (memory store): {report}");
+    report.assert_passed("memory store in wasm");
 }
 
 #[wasm_bindgen_test]

@@ -372,3 +372,44 @@ fn export_and_import_carry_a_cleared_state_version() {
         }
     });
 }
+
+/// The SQLite store sums durations as 32-bit halves: exact, like the memory store's i128 sum,
+/// for any i64 times.
+#[test]
+fn stats_sums_durations_exactly_at_the_extremes() {
+    let memory = sessionkit::MemoryStore::new();
+    let (_dir, _path, sqlite) = common::temp_store();
+    let extremes = [
+        (i64::MIN, i64::MAX),
+        (i64::MIN, i64::MAX),
+        (i64::MAX, i64::MIN),
+        (-1, 0),
+        (0, -1),
+        (i64::MIN + 1, 1 << 40),
+        (-(1 << 33) - 7, (1 << 32) + 3),
+    ];
+    for (n, (created_at, last_active_at)) in extremes.into_iter().enumerate() {
+        let mut record = common::record(common::id(n as u8), "u", created_at, i64::MAX);
+        record.session.last_active_at = last_active_at;
+        for store in [&memory as &dyn sessionkit::Store, &sqlite] {
+            let session = StoredSession::new(record.clone(), None);
+            assert!(block_on(store.import_session(&session)).unwrap());
+        }
+        for now in [0, 1_700_000_000_000, i64::MAX] {
+            let m = block_on(memory.stats(&stats_query(now))).unwrap();
+            let mut s = block_on(sqlite.stats(&stats_query(now))).unwrap();
+            s.by_client_kind.sort_unstable();
+            assert_eq!(m, s, "after {n} sessions, now {now}");
+        }
+    }
+}
+
+fn stats_query(now: i64) -> sessionkit::StatsQuery {
+    sessionkit::StatsQuery {
+        live: Liveness { now },
+        created_since: [
+            now.saturating_sub(86_400_000),
+            now.saturating_sub(7 * 86_400_000),
+        ],
+    }
+}

@@ -1,77 +1,11 @@
-//! Shared by the browser and Node suites: the embedded conformance scenarios and state codec
-//! vectors (see `build.rs`), a runner that reports every failure, and the vector checks.
-
-#![allow(dead_code)] // each suite uses its part
-
-use std::future::Future;
-use std::sync::Arc;
+//! Shared by the browser and Node suites: the state codec vector checks, on the vectors the
+//! test kit embeds (`sessionkit::testing::STATE_CODEC_VECTORS`).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
-use sessionkit::testing::{run, Scenario};
-use sessionkit::{state_checksum_text, ErrorKind, StateCodec, Store};
-use wasm_bindgen_test::console_log;
-
-include!(concat!(env!("OUT_DIR"), "/embedded_test_data.rs"));
-
-/// Every scenario of `tests/conformance/`, parsed; each one's name must equal its file name.
-pub fn scenarios() -> Vec<Scenario> {
-    assert!(
-        !SCENARIO_FILES.is_empty(),
-        "no conformance scenarios were embedded (tests/conformance missing?)"
-    );
-    SCENARIO_FILES
-        .iter()
-        .map(|(stem, text)| {
-            let scenario = Scenario::parse(text).unwrap_or_else(|e| panic!("{stem}.json: {e}"));
-            assert_eq!(
-                scenario.name, *stem,
-                "{stem}.json: name differs from the file name"
-            );
-            scenario
-        })
-        .collect()
-}
-
-/// Runs every scenario on a store from `open` (fresh for each), then `close` with what `open`
-/// returned besides the store (e.g. a database name to delete). Logs each failure and a closing
-/// `<label>: N passed, M failed` line; panics if any failed.
-pub async fn run_every_scenario<Open, OpenFut, Close, CloseFut, Extra>(
-    label: &str,
-    mut open: Open,
-    mut close: Close,
-) where
-    Open: FnMut(&Scenario) -> OpenFut,
-    OpenFut: Future<Output = (Arc<dyn Store>, Extra)>,
-    Close: FnMut(Extra) -> CloseFut,
-    CloseFut: Future<Output = ()>,
-{
-    let scenarios = scenarios();
-    let mut failures = Vec::new();
-    for scenario in &scenarios {
-        let (store, extra) = open(scenario).await;
-        let outcome = run(scenario, store).await;
-        close(extra).await;
-        if let Err(failure) = outcome {
-            console_log!("FAILED {failure}");
-            failures.push(failure);
-        }
-    }
-    let passed = scenarios.len() - failures.len();
-    console_log!("{label}: {passed} passed, {} failed", failures.len());
-    assert!(
-        failures.is_empty(),
-        "{label}: {} of {} scenarios failed:\n{}",
-        failures.len(),
-        scenarios.len(),
-        failures
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-}
+use sessionkit::testing::STATE_CODEC_VECTORS;
+use sessionkit::{state_checksum_text, ErrorKind, StateCodec};
 
 fn vectors() -> Value {
     serde_json::from_str(STATE_CODEC_VECTORS).expect("tests/vectors/state_codec.json parses")

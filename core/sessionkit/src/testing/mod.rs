@@ -6,9 +6,12 @@
 //! by the Rust runner here (against every store), and by the wasm, Python and Kotlin runners
 //! through their bindings.
 
+pub mod kit;
 mod matcher;
 mod ops;
 mod scenario;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_test_data.rs"));
 
 pub use matcher::{matches, Refs};
 pub use scenario::{Scenario, Step};
@@ -189,6 +192,22 @@ pub fn scenario_dir(manifest_dir: &str) -> std::path::PathBuf {
         }
     }
     dir.join("tests/conformance")
+}
+
+/// Every scenario of the repository's `tests/conformance/`, embedded when this crate was built
+/// (empty for a packaged crate); each one's name must equal its file name.
+pub fn embedded_scenarios() -> Vec<Scenario> {
+    SCENARIO_FILES
+        .iter()
+        .map(|(stem, text)| {
+            let scenario = Scenario::parse(text).unwrap_or_else(|e| panic!("{stem}.json: {e}"));
+            assert_eq!(
+                scenario.name, *stem,
+                "{stem}.json: name differs from the file name"
+            );
+            scenario
+        })
+        .collect()
 }
 
 /// Runs every scenario, each on a store made fresh by `make_store`; returns the failures.

@@ -1,0 +1,142 @@
+//! The store test kit: everything a backend must pass, from one call.
+//!
+//! [`check_store`] runs, each part on stores its `open` callback makes fresh (one per name):
+//!
+//! 1. **conformance**: every JSON scenario of the repository's `tests/conformance/` (embedded
+//!    at build time, so it runs on wasm too), each on its own store;
+//! 2. **differential**: seeded pseudo-random sequences of every store method against
+//!    [`crate::MemoryStore`], the reference — outcomes, records and errors must be equal, and
+//!    the runs must reach every interesting outcome (evictions, cleared versions, imports, …);
+//! 3. **concurrency**: no lost compare-and-swap update, no resurrection of a revoked, deleted
+//!    or rotated session, the per-user limit never exceeded under concurrent creates (workers
+//!    on threads natively, interleaved on wasm).
+//!
+//! A store's whole wiring, natively:
+//!
+//! ```ignore
+//! #[test]
+//! fn the_store_passes_the_kit() {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let report = pollster::block_on(sessionkit::testing::kit::check_store(
+//!         &sessionkit::testing::kit::Options::default(),
+//!         |name| {
+//!             let path = dir.path().join(format!("{name}.db"));
+//!             async move { Arc::new(MyStore::open(path).unwrap()) as Arc<dyn Store> }
+//!         },
+//!     ));
+//!     report.assert_passed("my store");
+//! }
+//! ```
+
+mod concurrency;
+mod differential;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::Store;
+
+/// How much each part does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Run the conformance scenarios.
+    pub conformance: bool,
+    /// Seeds of the differential run (none: skip it).
+    pub seeds: Vec<u64>,
+    /// Operations per seed.
+    pub steps: usize,
+    /// Attempts per worker in the concurrency checks (0: skip them).
+    pub attempts: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            conformance: true,
+            seeds: vec![1, 0x5eed, 0xdead_beef, 42_424_242],
+            steps: 3_000,
+            attempts: 50,
+        }
+    }
+}
+
+/// What the kit ran and what failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Scenarios run.
+    pub scenarios: usize,
+    /// Store operations compared with the memory store.
+    pub compared: usize,
+    /// Concurrency invariants checked.
+    pub invariants: usize,
+    /// Every failure, with the part it came from.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// Panics, listing every failure, unless everything passed.
+    pub fn assert_passed(&self, label: &str) {
+        assert!(
+            self.failures.is_empty(),
+            "{label}: {} failures:\n{}",
+            self.failures.len(),
+            self.failures.join("\n")
+        );
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} scenarios, {} operations compared with the memory store, {} concurrency \
+             invariants; {} failed",
+            self.scenarios,
+            self.compared,
+            self.invariants,
+            self.failures.len()
+        )
+    }
+}
+
+/// Runs the whole kit (as `options` says) on stores from `open(name)`, each fresh and empty.
+pub async fn check_store<Open, Fut>(options: &Options, mut open: Open) -> Report
+where
+    Open: FnMut(String) -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let mut report = Report::default();
+    if options.conformance {
+        let scenarios = super::embedded_scenarios();
+        report.scenarios = scenarios.len();
+        if scenarios.is_empty() {
+            report.failures.push(
+                "conformance: no scenarios were embedded (tests/conformance missing?)".into(),
+            );
+        }
+        for scenario in &scenarios {
+            let store = open(format!("scenario-{}", scenario.name)).await;
+            if let Err(failure) = super::run(scenario, store).await {
+                report.failures.push(format!("conformance: {failure}"));
+            }
+        }
+    }
+    if !options.seeds.is_empty() {
+        match differential::run(&options.seeds, options.steps, &mut open).await {
+            Ok(compared) => report.compared = compared,
+            Err(problems) => report
+                .failures
+                .extend(problems.into_iter().map(|p| format!("differential: {p}"))),
+        }
+    }
+    if options.attempts > 0 {
+        match concurrency::run(options.attempts, &mut open).await {
+            Ok(checks) => report.invariants = checks,
+            Err(problems) => report
+                .failures
+                .extend(problems.into_iter().map(|p| format!("concurrency: {p}"))),
+        }
+    }
+    report
+}
