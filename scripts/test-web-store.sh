@@ -6,6 +6,8 @@
 #      against the memory store, the concurrency invariants), the state codec vectors, and the
 #      IndexedDB-specific tests (schema and its upgrades, newer schemas refused, persistence,
 #      atomicity);
+#      Then the wasm face (bindings/wasm) in the same browser: a bad configuration creates no
+#      IndexedDB database;
 #   2. Node (wasm-pack test --node): the store test kit on the memory store compiled to wasm,
 #      and the vectors.
 #
@@ -57,6 +59,9 @@ if [ "$what" != node ]; then
   export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/$CRATE/webdriver.json"
   run_logged browser wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER_BIN" \
     "$CRATE" --locked -- --nocapture
+  step "Browser: the wasm face (bindings/wasm) on IndexedDB"
+  run_logged face wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER_BIN" \
+    bindings/wasm --locked -- --nocapture
 fi
 
 if [ "$what" != browser ]; then

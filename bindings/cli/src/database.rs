@@ -72,10 +72,18 @@ pub fn open_manager(
     config: Config,
     clock: Arc<dyn Clock>,
 ) -> CliResult<SessionManager> {
-    // Refuse a bad configuration before the file is created or touched.
-    config.validate()?;
-    let store = open_store(path, missing)?;
-    SessionManager::open_with_clock(store, config, clock).map_err(CliError::from)
+    // The engine refuses a bad configuration before the file is created or touched.
+    let mut refused = None;
+    let opened = SessionManager::open_store_with(config, clock, || {
+        open_store(path, missing).map_err(|e| {
+            refused = Some(e);
+            Error::storage("the database could not be opened")
+        })
+    });
+    match (opened, refused) {
+        (_, Some(e)) => Err(e),
+        (opened, None) => opened.map_err(CliError::from),
+    }
 }
 
 /// Opens a manager over the file at `path` with the wall clock.

@@ -23,17 +23,17 @@ fn id(text: &str) -> Result<SessionId> {
 }
 
 impl SessionManager {
+    /// Validates `config`, then (only if it is valid) opens the store and a manager over it.
     fn open(
-        store: Arc<dyn sessionkit::Store>,
         config: sessionkit::Config,
         clock: Option<Arc<ManualClock>>,
+        open_store: impl FnOnce() -> sessionkit::Result<Arc<dyn sessionkit::Store>>,
     ) -> Result<Arc<Self>> {
-        let inner = match clock {
-            Some(clock) => {
-                sessionkit::SessionManager::open_with_clock(store, config, clock.engine_clock())?
-            }
-            None => sessionkit::SessionManager::open(store, config)?,
+        let clock: Arc<dyn sessionkit::Clock> = match clock {
+            Some(clock) => clock.engine_clock(),
+            None => Arc::new(sessionkit::SystemClock),
         };
+        let inner = sessionkit::SessionManager::open_store_with(config, clock, open_store)?;
         Ok(Arc::new(SessionManager { inner }))
     }
 }
@@ -45,7 +45,9 @@ impl SessionManager {
     #[uniffi::constructor(default(clock = None, config))]
     pub fn open_memory(config: Config, clock: Option<Arc<ManualClock>>) -> Result<Arc<Self>> {
         let config = sessionkit::Config::try_from(config)?;
-        Self::open(Arc::new(sessionkit::MemoryStore::new()), config, clock)
+        Self::open(config, clock, || {
+            Ok(Arc::new(sessionkit::MemoryStore::new()))
+        })
     }
 
     /// Opens (creating or upgrading) the SQLite database at `path`. The configuration is checked
@@ -57,9 +59,9 @@ impl SessionManager {
         clock: Option<Arc<ManualClock>>,
     ) -> Result<Arc<Self>> {
         let config = sessionkit::Config::try_from(config)?;
-        config.validate()?;
-        let store = sessionkit_sqlite::SqliteStore::open(&path)?;
-        Self::open(Arc::new(store), config, clock)
+        Self::open(config, clock, || {
+            Ok(Arc::new(sessionkit_sqlite::SqliteStore::open(&path)?))
+        })
     }
 
     /// The configuration in force.

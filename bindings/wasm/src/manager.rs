@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use js_sys::Promise;
 use serde::Serialize;
-use sessionkit::{Clock, Config, MemoryStore, Result, SessionManager, Store, SystemClock};
+use sessionkit::{Clock, MemoryStore, Result, SessionManager, SystemClock};
 use wasm_bindgen::prelude::*;
 
 use crate::clock::ManualClockCore;
@@ -64,12 +64,12 @@ fn clock_of(clock: Option<ManualClockCore>) -> Arc<dyn Clock> {
 }
 
 impl SessionManagerCore {
-    fn open(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
-        Ok(SessionManagerCore {
-            manager: Rc::new(SessionManager::open_with_clock(store, config, clock)?),
+    fn new(manager: SessionManager) -> Self {
+        SessionManagerCore {
+            manager: Rc::new(manager),
             #[cfg(target_arch = "wasm32")]
             subscriptions: Default::default(),
-        })
+        }
     }
 
     /// The manager, for a Promise's future to own.
@@ -96,10 +96,11 @@ impl SessionManagerCore {
     #[wasm_bindgen(js_name = openMemory)]
     pub fn open_memory(config: JsValue, clock: Option<ManualClockCore>) -> Promise {
         let opened = convert::config(&config).and_then(|config| {
-            let clock = clock_of(clock);
-            Self::open(Arc::new(MemoryStore::new()), config, clock)
+            SessionManager::open_store_with(config, clock_of(clock), || {
+                Ok(Arc::new(MemoryStore::new()))
+            })
         });
-        promise(async move { opened.map(JsValue::from) })
+        promise(async move { opened.map(|m| JsValue::from(Self::new(m))) })
     }
 
     /// Opens (creating or upgrading) the IndexedDB database `name` and a manager over it.
@@ -114,8 +115,13 @@ impl SessionManagerCore {
         let clock = clock_of(clock);
         promise(async move {
             let (name, config) = args?;
-            let store = crate::indexeddb::open(&name).await?;
-            Self::open(store, config, clock).map(JsValue::from)
+            // The engine validates the configuration before the database is opened (and so
+            // created): a bad one leaves no database behind.
+            let manager = SessionManager::open_store_with_async(config, clock, || {
+                crate::indexeddb::open(&name)
+            })
+            .await?;
+            Ok(JsValue::from(Self::new(manager)))
         })
     }
 

@@ -58,13 +58,44 @@ impl SessionManager {
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
         config.validate()?;
-        Ok(SessionManager {
+        Ok(Self::new(store, config, clock))
+    }
+
+    /// Validates `config` and only then calls `open_store`, so a bad configuration opens or
+    /// creates no store (no file, no database); then opens a manager over the store. The way
+    /// every face opens a store it creates.
+    pub fn open_store_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        open_store: impl FnOnce() -> Result<Arc<dyn Store>>,
+    ) -> Result<Self> {
+        config.validate()?;
+        Ok(Self::new(open_store()?, config, clock))
+    }
+
+    /// [`SessionManager::open_store_with`] for a store that opens asynchronously (IndexedDB).
+    pub async fn open_store_with_async<F, Fut>(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        open_store: F,
+    ) -> Result<Self>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Arc<dyn Store>>>,
+    {
+        config.validate()?;
+        Ok(Self::new(open_store().await?, config, clock))
+    }
+
+    /// A manager over `store` with `config`, which the caller has validated.
+    fn new(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> Self {
+        SessionManager {
             codec: StateCodec::new(config.state_compression_threshold, config.state_max_bytes),
             store,
             config,
             clock,
             events: EventBus::default(),
-        })
+        }
     }
 
     /// The configuration in force.
