@@ -6,10 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sessionkit::{Event, Subscription};
-use wasm_bindgen::prelude::*;
+use sessionkit::{Event, SessionManager, Subscription};
+use wasm_bindgen::JsValue;
 
-use crate::manager::SessionManagerCore;
 use crate::records::{to_json_text, JsEvent};
 
 /// The live subscriptions of one manager, by id.
@@ -19,12 +18,11 @@ pub(crate) struct Subscriptions {
     next_id: Cell<u32>,
 }
 
-#[wasm_bindgen]
-impl SessionManagerCore {
-    /// Calls `callback` with every event (`{type, sessionId, …}`) from now on; returns an id for
-    /// `unsubscribe`. Exceptions thrown by the callback are not the engine's: they are ignored
-    /// here (the npm package reports them on the console).
-    pub fn subscribe(&self, callback: js_sys::Function) -> u32 {
+impl Subscriptions {
+    /// Calls `callback` with every event of `manager` (`{type, sessionId, …}`) from now on;
+    /// returns an id for [`Subscriptions::remove`]. Exceptions thrown by the callback are not
+    /// the engine's: they are ignored here (the npm package reports them on the console).
+    pub(crate) fn add(&self, manager: &SessionManager, callback: js_sys::Function) -> u32 {
         // The engine's listener type is an `Arc` (shared across threads natively); on wasm32 it
         // has no `Send` bound and is only ever used on this one thread.
         #[allow(clippy::arc_with_non_send_sync)]
@@ -36,19 +34,18 @@ impl SessionManagerCore {
                 let _ = callback.call1(&JsValue::UNDEFINED, &value);
             }
         });
-        let subscription = self.manager().subscribe(listener);
-        let subs = self.subscriptions();
-        let id = subs.next_id.get().wrapping_add(1);
-        subs.next_id.set(id);
-        subs.live.borrow_mut().insert(id, subscription);
+        let subscription = manager.subscribe(listener);
+        let id = self.next_id.get().wrapping_add(1);
+        self.next_id.set(id);
+        self.live.borrow_mut().insert(id, subscription);
         id
     }
 
     /// Stops the subscription `id` (no effect if it was already stopped).
-    pub fn unsubscribe(&self, id: u32) {
+    pub(crate) fn remove(&self, id: u32) {
         // Take it out first, so dropping it (which locks the engine's listener list) happens
         // outside the borrow.
-        let removed = self.subscriptions().live.borrow_mut().remove(&id);
+        let removed = self.live.borrow_mut().remove(&id);
         drop(removed);
     }
 }

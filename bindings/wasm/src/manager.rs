@@ -76,17 +76,21 @@ impl SessionManagerCore {
     fn shared(&self) -> Rc<SessionManager> {
         Rc::clone(&self.manager)
     }
+}
 
-    /// The engine's manager.
-    #[cfg(target_arch = "wasm32")]
-    pub(crate) fn manager(&self) -> &SessionManager {
-        &self.manager
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+impl SessionManagerCore {
+    /// Calls `callback` with every event (`{type, sessionId, …}`) from now on; returns an id for
+    /// `unsubscribe`. Exceptions thrown by the callback are not the engine's: they are ignored
+    /// here (the npm package reports them on the console).
+    pub fn subscribe(&self, callback: js_sys::Function) -> u32 {
+        self.subscriptions.add(&self.manager, callback)
     }
 
-    /// The live event subscriptions.
-    #[cfg(target_arch = "wasm32")]
-    pub(crate) fn subscriptions(&self) -> &crate::events::Subscriptions {
-        &self.subscriptions
+    /// Stops the subscription `id` (no effect if it was already stopped).
+    pub fn unsubscribe(&self, id: u32) {
+        self.subscriptions.remove(id);
     }
 }
 

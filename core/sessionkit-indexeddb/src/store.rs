@@ -1,10 +1,11 @@
 //! [`IndexedDbStore`]: the [`Store`](sessionkit::Store) contract over IndexedDB, one transaction per
 //! operation.
 //!
-//! Every method follows the same shape: begin a transaction over the object stores it needs
-//! (read-only unless it writes), run the operation as an `async` block that awaits only
-//! requests of that transaction, then [`Tx::finish`] with the block's result. The outcomes,
-//! orderings and notion of "live" are those of [`sessionkit::MemoryStore`], the reference.
+//! Every method is one transaction: [`IndexedDbStore::read`] or [`IndexedDbStore::write`] begins
+//! it over the object stores the method needs, runs the operation (an async closure that awaits
+//! only requests of that transaction), then ends it with the closure's result ([`Tx::finish`]).
+//! The outcomes, orderings and notion of "live" are those of [`sessionkit::MemoryStore`], the
+//! reference.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -89,12 +90,28 @@ impl IndexedDbStore {
         Arc::new(self)
     }
 
-    fn read(&self, stores: &[&str]) -> Result<Tx> {
-        Tx::read(&self.db, stores)
+    /// Runs `operation` in a read-only transaction over `stores`, then ends the transaction
+    /// with its result (see [`Tx::finish`]).
+    async fn read<T>(
+        &self,
+        stores: &[&str],
+        operation: impl AsyncFnOnce(&Tx) -> Result<T>,
+    ) -> Result<T> {
+        let tx = Tx::read(&self.db, stores)?;
+        let result = operation(&tx).await;
+        tx.finish(result).await
     }
 
-    fn write(&self, stores: &[&str]) -> Result<Tx> {
-        Tx::write(&self.db, stores)
+    /// Runs `operation` in a read-write transaction over `stores`, then commits it (awaiting
+    /// `complete`) on `Ok` or aborts it on `Err` (see [`Tx::finish`]).
+    async fn write<T>(
+        &self,
+        stores: &[&str],
+        operation: impl AsyncFnOnce(&Tx) -> Result<T>,
+    ) -> Result<T> {
+        let tx = Tx::write(&self.db, stores)?;
+        let result = operation(&tx).await;
+        tx.finish(result).await
     }
 }
 
@@ -158,8 +175,7 @@ impl SessionStore for IndexedDbStore {
         record: &SessionRecord,
         limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome> {
-        let tx = self.write(&[SESSIONS])?;
-        let result = async {
+        self.write(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let new = &record.session;
             if exists(&sessions, &id_key(&new.id)).await? {
@@ -200,15 +216,15 @@ impl SessionStore for IndexedDbStore {
             Ok(InsertOutcome::Inserted {
                 evicted: evicted.iter().map(|r| r.session.id).collect(),
             })
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>> {
-        let tx = self.read(&[SESSIONS])?;
-        let result = async { get_session_in(&tx.store(SESSIONS)?, id).await }.await;
-        tx.finish(result).await
+        self.read(&[SESSIONS], async |tx| {
+            get_session_in(&tx.store(SESSIONS)?, id).await
+        })
+        .await
     }
 
     async fn touch_session(
@@ -217,8 +233,7 @@ impl SessionStore for IndexedDbStore {
         last_active_at: i64,
         expires_at: i64,
     ) -> Result<WriteOutcome> {
-        let tx = self.write(&[SESSIONS])?;
-        let result = async {
+        self.write(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let found = get_session_in(&sessions, id).await?;
             let mut record = match writable(found) {
@@ -229,9 +244,8 @@ impl SessionStore for IndexedDbStore {
             record.session.expires_at = expires_at;
             put(&sessions, &session_to_js(&record)?, None).await?;
             Ok(WriteOutcome::Applied)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn replace_metadata(
@@ -241,8 +255,7 @@ impl SessionStore for IndexedDbStore {
         metadata: &Map<String, Value>,
         revision: u64,
     ) -> Result<WriteOutcome> {
-        let tx = self.write(&[SESSIONS])?;
-        let result = async {
+        self.write(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let found = get_session_in(&sessions, id).await?;
             let mut record = match writable(found) {
@@ -256,14 +269,12 @@ impl SessionStore for IndexedDbStore {
             record.metadata_revision = revision;
             put(&sessions, &session_to_js(&record)?, None).await?;
             Ok(WriteOutcome::Applied)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
-        let tx = self.write(&[SESSIONS, STATES])?;
-        let result = async {
+        self.write(&[SESSIONS, STATES], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let states = tx.store(STATES)?;
             let found = get_session_in(&sessions, old).await?;
@@ -286,14 +297,12 @@ impl SessionStore for IndexedDbStore {
                 put(&states, &state, Some(&new_key)).await?;
             }
             Ok(WriteOutcome::Applied)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn revoke_session(&self, id: &SessionId) -> Result<WriteOutcome> {
-        let tx = self.write(&[SESSIONS])?;
-        let result = async {
+        self.write(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let found = get_session_in(&sessions, id).await?;
             let mut record = match writable(found) {
@@ -303,14 +312,12 @@ impl SessionStore for IndexedDbStore {
             record.session.active = false;
             put(&sessions, &session_to_js(&record)?, None).await?;
             Ok(WriteOutcome::Applied)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool> {
-        let tx = self.write(&[SESSIONS, STATES])?;
-        let result = async {
+        self.write(&[SESSIONS, STATES], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let key = id_key(id);
             if !exists(&sessions, &key).await? {
@@ -319,17 +326,15 @@ impl SessionStore for IndexedDbStore {
             delete(&sessions, &key).await?;
             delete(&tx.store(STATES)?, &key).await?;
             Ok(true)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {
         if query.limit == 0 {
             return Ok(Vec::new());
         }
-        let tx = self.read(&[SESSIONS])?;
-        let result = async {
+        self.read(&[SESSIONS], async |tx| {
             let by_user = index(&tx.store(SESSIONS)?, USER_ACTIVITY)?;
             let range = user_range(&query.user_id, query.after.as_ref())?;
             let mut cursor = index_cursor(&by_user, &range, IdbCursorDirection::Prev)?;
@@ -344,9 +349,8 @@ impl SessionStore for IndexedDbStore {
                 }
             }
             Ok(page)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn revoke_user_sessions(
@@ -355,8 +359,7 @@ impl SessionStore for IndexedDbStore {
         except: Option<&SessionId>,
         live: &Liveness,
     ) -> Result<Vec<SessionPosition>> {
-        let tx = self.write(&[SESSIONS])?;
-        let result = async {
+        self.write(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let by_user = index(&sessions, USER_ACTIVITY)?;
             let range = user_range(user_id, None)?;
@@ -376,14 +379,12 @@ impl SessionStore for IndexedDbStore {
                 revoked.push(record.position());
             }
             Ok(revoked)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
-        let tx = self.read(&[SESSIONS])?;
-        let result = async {
+        self.read(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let (mut cursor, live) = match (user_id, live) {
                 (None, None) => return count(&CountSource::Store(&sessions)).await,
@@ -417,17 +418,15 @@ impl SessionStore for IndexedDbStore {
                 n += u64::from(SessionSummary::from_js(&item.value)?.is_live(live));
             }
             Ok(n)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 }
 
 #[async_trait(?Send)]
 impl StateStore for IndexedDbStore {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
-        let tx = self.read(&[SESSIONS, STATES])?;
-        let result = async {
+        self.read(&[SESSIONS, STATES], async |tx| {
             // Both requests in flight at once: one round trip to the database, not two.
             let key = id_key(id);
             let session = issue_count(&tx.store(SESSIONS)?, &key)?;
@@ -446,9 +445,8 @@ impl StateStore for IndexedDbStore {
                     Some(StoredState::Cleared(_)) | None => StateLookup::Empty,
                 },
             )
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn put_state(
@@ -458,8 +456,7 @@ impl StateStore for IndexedDbStore {
         blob: &[u8],
         updated_at: i64,
     ) -> Result<StatePut> {
-        let tx = self.write(&[SESSIONS, STATES])?;
-        let result = async {
+        self.write(&[SESSIONS, STATES], async |tx| {
             let found = get_session_in(&tx.store(SESSIONS)?, id).await?;
             match writable(found) {
                 Err(WriteOutcome::Missing) => return Ok(StatePut::Missing),
@@ -492,14 +489,12 @@ impl StateStore for IndexedDbStore {
             };
             put(&states, &state_to_js(&state)?, Some(&id_key(id))).await?;
             Ok(StatePut::Written(version))
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome> {
-        let tx = self.write(&[SESSIONS, STATES])?;
-        let result = async {
+        self.write(&[SESSIONS, STATES], async |tx| {
             let found = get_session_in(&tx.store(SESSIONS)?, id).await?;
             if let Err(outcome) = writable(found) {
                 return Ok(outcome);
@@ -510,9 +505,8 @@ impl StateStore for IndexedDbStore {
                 put(&states, &cleared, Some(&id_key(id))).await?;
             }
             Ok(WriteOutcome::Applied)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 }
 
@@ -522,8 +516,7 @@ impl MaintenanceStore for IndexedDbStore {
         if max == 0 {
             return Ok(0);
         }
-        let tx = self.write(&[SESSIONS, STATES])?;
-        let result = async {
+        self.write(&[SESSIONS, STATES], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let states = tx.store(STATES)?;
             // `expires_at <= now`, oldest first; ties in primary-key (id) order.
@@ -544,14 +537,12 @@ impl MaintenanceStore for IndexedDbStore {
                 delete(&states, key).await?;
             }
             Ok(keys.len() as u64)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
-        let tx = self.read(&[SESSIONS])?;
-        let result = async {
+        self.read(&[SESSIONS], async |tx| {
             let mut cursor = store_cursor(&tx.store(SESSIONS)?, None)?;
             let mut stats = StoreStats::default();
             let mut by_kind: BTreeMap<ClientKind, u64> = BTreeMap::new();
@@ -567,9 +558,8 @@ impl MaintenanceStore for IndexedDbStore {
             }
             stats.by_client_kind = by_kind.into_iter().collect();
             Ok(stats)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn scan_sessions(
@@ -580,8 +570,7 @@ impl MaintenanceStore for IndexedDbStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let tx = self.read(&[SESSIONS, STATES])?;
-        let result = async {
+        self.read(&[SESSIONS, STATES], async |tx| {
             let range = after
                 .map(|id| IdbKeyRange::lower_bound_with_open(&id_key(id), true))
                 .transpose()
@@ -610,14 +599,12 @@ impl MaintenanceStore for IndexedDbStore {
                 });
             }
             Ok(page)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn import_session(&self, session: &StoredSession) -> Result<bool> {
-        let tx = self.write(&[SESSIONS, STATES])?;
-        let result = async {
+        self.write(&[SESSIONS, STATES], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let record = &session.record;
             let key = id_key(&record.session.id);
@@ -639,8 +626,7 @@ impl MaintenanceStore for IndexedDbStore {
                 put(&tx.store(STATES)?, &cleared, Some(&key)).await?;
             }
             Ok(true)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 }

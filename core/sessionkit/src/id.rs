@@ -22,7 +22,7 @@ impl SessionId {
     /// A fresh id from the operating system's CSPRNG.
     pub fn random() -> Result<Self> {
         let mut bytes = [0u8; Self::LEN];
-        crate::token::fill_random(&mut bytes)?;
+        crate::random::fill(&mut bytes)?;
         Ok(SessionId(bytes))
     }
 

@@ -53,6 +53,7 @@ mod memory;
 mod metadata;
 mod model;
 mod policy;
+mod random;
 mod send;
 mod state_codec;
 mod store;

@@ -16,11 +16,6 @@ const SECRET_TEXT_LEN: usize = 43;
 /// Length of a well-formed token: 22 (id) + 1 (`.`) + 43 (secret).
 pub(crate) const TOKEN_TEXT_LEN: usize = SessionId::TEXT_LEN + 1 + SECRET_TEXT_LEN;
 
-/// Fills `buf` from the operating system's CSPRNG.
-pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
-    getrandom::fill(buf).map_err(|e| Error::storage(format!("random source failed: {e}")))
-}
-
 /// A bearer token, returned once by `create` and `rotate` and never stored.
 ///
 /// `Debug` prints `Token(<redacted>)`; there is no `Display`. Read it with [`Token::as_str`] to
@@ -43,7 +38,7 @@ impl Token {
     /// Makes a new token for `id` and returns it with the hash to store.
     pub(crate) fn generate(id: SessionId) -> Result<(Token, TokenHash)> {
         let mut secret = [0u8; SECRET_LEN];
-        fill_random(&mut secret)?;
+        crate::random::fill(&mut secret)?;
         let mut text = String::with_capacity(TOKEN_TEXT_LEN);
         text.push_str(&id.to_string());
         text.push('.');
