@@ -139,12 +139,9 @@ pub fn child_cleanup(args: &[String]) {
             let start = Instant::now();
             loop {
                 let t = Instant::now();
-                let n = block_on(store.delete_expired(
-                    &sessionkit::Liveness {
-                        now: AFTER_ALL_EXPIRED,
-                    },
-                    batch,
-                ))
+                let n = block_on(
+                    store.delete_expired(&sessionkit::Liveness::at(AFTER_ALL_EXPIRED), batch),
+                )
                 .expect("delete");
                 calls.push(t.elapsed().as_nanos());
                 deleted += n;

@@ -532,6 +532,23 @@ impl MaintenanceStore for IndexedDbStore {
                     break;
                 }
             }
+            if keys.len() < max as usize {
+                // Then the unexpired part of the index, for sessions the configured timeouts
+                // expire.
+                let rest = IdbKeyRange::lower_bound_with_open(&number(live.now)?, true)
+                    .map_err(thrown("build key range"))?;
+                let mut cursor = index_cursor(&by_expiry, &rest, IdbCursorDirection::Next)?;
+                while let Some(item) = step(&mut cursor).await? {
+                    let s = SessionSummary::from_js(&item.value)?;
+                    if live.expired_times(s.created_at, s.last_active_at, s.expires_at) {
+                        id_from_key(&item.primary_key)?;
+                        keys.push(item.primary_key);
+                        if keys.len() >= max as usize {
+                            break;
+                        }
+                    }
+                }
+            }
             for key in &keys {
                 delete(&sessions, key).await?;
                 delete(&states, key).await?;

@@ -172,7 +172,7 @@ fn state(version: u64, blob: &[u8]) -> StateRecord {
 
 fn stats_query(now: i64) -> StatsQuery {
     StatsQuery {
-        live: Liveness { now },
+        live: Liveness::at(now),
         created_since: [now - 86_400_000, now - 7 * 86_400_000],
     }
 }
@@ -546,7 +546,7 @@ async fn concurrent_conditional_writes_stay_atomic() {
     let limit = Some(SessionLimit {
         max: 2,
         policy: SessionLimitPolicy::Reject,
-        live: Liveness { now: NOW },
+        live: Liveness::at(NOW),
     });
     let (x, y) = (
         record(5, "erin", NOW, NOW + 60_000, true),
@@ -568,7 +568,7 @@ async fn concurrent_conditional_writes_stay_atomic() {
     );
     assert_eq!(
         store
-            .count_sessions(Some("erin"), Some(&Liveness { now: NOW }))
+            .count_sessions(Some("erin"), Some(&Liveness::at(NOW)))
             .await,
         Ok(2)
     );

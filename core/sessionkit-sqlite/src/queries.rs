@@ -61,11 +61,13 @@ pub(crate) const LIST_FIRST: &str = concat!(
      ORDER BY last_active_at DESC, id DESC LIMIT ?2"
 );
 
-/// First page of a user's live sessions. ?1 user_id, ?2 limit, ?3 now.
+/// First page of a user's live sessions. ?1 user_id, ?2 limit, ?3 now, ?4 idle cutoff,
+/// ?5 absolute cutoff.
 pub(crate) const LIST_FIRST_LIVE: &str = concat!(
     "SELECT ",
     session_columns!(),
     " FROM sessions WHERE user_id = ?1 AND active = 1 AND expires_at > ?3 \
+     AND last_active_at > ?4 AND created_at > ?5 \
      ORDER BY last_active_at DESC, id DESC LIMIT ?2"
 );
 
@@ -79,55 +81,68 @@ pub(crate) const LIST_AFTER: &str = concat!(
 );
 
 /// A later page of live sessions. ?1 user_id, ?2 limit, ?3 cursor last_active_at,
-/// ?4 cursor id, ?5 now.
+/// ?4 cursor id, ?5 now, ?6 idle cutoff, ?7 absolute cutoff.
 pub(crate) const LIST_AFTER_LIVE: &str = concat!(
     "SELECT ",
     session_columns!(),
     " FROM sessions WHERE user_id = ?1 AND (last_active_at, id) < (?3, ?4) \
-     AND active = 1 AND expires_at > ?5 \
+     AND active = 1 AND expires_at > ?5 AND last_active_at > ?6 AND created_at > ?7 \
      ORDER BY last_active_at DESC, id DESC LIMIT ?2"
 );
 
-/// The positions of a user's live sessions (the per-user limit). ?1 user_id, ?2 now.
+/// The positions of a user's live sessions (the per-user limit). ?1 user_id, ?2 now,
+/// ?3 idle cutoff, ?4 absolute cutoff.
 pub(crate) const LIVE_POSITIONS_OF_USER: &str = "SELECT last_active_at, id FROM sessions \
-     WHERE user_id = ?1 AND active = 1 AND expires_at > ?2";
+     WHERE user_id = ?1 AND active = 1 AND expires_at > ?2 \
+     AND last_active_at > ?3 AND created_at > ?4";
 
 /// Revokes one session whatever its status (eviction, already known live). ?1 id.
 pub(crate) const EVICT_SESSION: &str = "UPDATE sessions SET active = 0 WHERE id = ?1";
 
 /// Revokes a user's live sessions except one (NULL: none); returns the positions it revoked.
-/// ?1 user_id, ?2 except, ?3 now.
+/// ?1 user_id, ?2 except, ?3 now, ?4 idle cutoff, ?5 absolute cutoff.
 pub(crate) const REVOKE_USER_SESSIONS: &str = "UPDATE sessions SET active = 0 \
      WHERE user_id = ?1 AND active = 1 AND expires_at > ?3 AND id IS NOT ?2 \
+     AND last_active_at > ?4 AND created_at > ?5 \
      RETURNING last_active_at, id";
 
 /// A user's stored sessions. ?1 user_id.
 pub(crate) const COUNT_USER: &str = "SELECT count(*) FROM sessions WHERE user_id = ?1";
 
-/// A user's live sessions. ?1 user_id, ?2 now.
-pub(crate) const COUNT_USER_LIVE: &str =
-    "SELECT count(*) FROM sessions WHERE user_id = ?1 AND active = 1 AND expires_at > ?2";
+/// A user's live sessions. ?1 user_id, ?2 now, ?3 idle cutoff, ?4 absolute cutoff.
+pub(crate) const COUNT_USER_LIVE: &str = "SELECT count(*) FROM sessions \
+     WHERE user_id = ?1 AND active = 1 AND expires_at > ?2 \
+     AND last_active_at > ?3 AND created_at > ?4";
 
 // ---- all sessions ----------------------------------------------------------------------------
 
 /// Every stored session.
 pub(crate) const COUNT_ALL: &str = "SELECT count(*) FROM sessions";
 
-/// Every live session; unexpired ones are found through the expiry index. ?1 now.
-pub(crate) const COUNT_ALL_LIVE: &str =
-    "SELECT count(*) FROM sessions WHERE expires_at > ?1 AND active = 1";
+/// Every live session; unexpired ones are found through the expiry index. ?1 now, ?2 idle
+/// cutoff, ?3 absolute cutoff.
+pub(crate) const COUNT_ALL_LIVE: &str = "SELECT count(*) FROM sessions \
+     WHERE expires_at > ?1 AND active = 1 AND last_active_at > ?2 AND created_at > ?3";
 
 /// Deletes up to ?2 sessions with `expires_at <= ?1`, oldest expiry first (ties by id), found
 /// through the expiry index; state goes by cascade.
 pub(crate) const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE id IN (\
      SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2)";
 
+/// Deletes up to ?2 sessions whose stored expiry is still ahead (`expires_at > ?1`) but which
+/// the configured timeouts expire (`last_active_at <= ?3` or `created_at <= ?4`), in
+/// expiry-index order. Reads every unexpired session: it runs only once a cleanup has deleted
+/// every stored-expired one.
+pub(crate) const DELETE_TIMED_OUT: &str = "DELETE FROM sessions WHERE id IN (\
+     SELECT id FROM sessions WHERE expires_at > ?1 AND (last_active_at <= ?3 OR created_at <= ?4) \
+     ORDER BY expires_at, id LIMIT ?2)";
+
 /// Totals in one pass. Durations are summed as 32-bit halves (`x >> 32` is an arithmetic shift
 /// in SQLite, `x & 0xFFFFFFFF` the low half) so the sum is exact for any i64 timestamps, where
 /// `sum(last_active_at - created_at)` could overflow. ?1 now, ?2 and ?3 the creation times
-/// counted from.
+/// counted from, ?4 idle cutoff, ?5 absolute cutoff.
 pub(crate) const STATS_TOTALS: &str = "SELECT count(*), \
-     coalesce(sum(active = 1 AND expires_at > ?1), 0), \
+     coalesce(sum(active = 1 AND expires_at > ?1 AND last_active_at > ?4 AND created_at > ?5), 0), \
      coalesce(sum(created_at >= ?2), 0), \
      coalesce(sum(created_at >= ?3), 0), \
      coalesce(sum(last_active_at >> 32), 0), \
@@ -210,6 +225,7 @@ pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
         ("count_user", COUNT_USER),
         ("count_user_live", COUNT_USER_LIVE),
         ("delete_expired", DELETE_EXPIRED),
+        ("delete_timed_out", DELETE_TIMED_OUT),
         ("scan_sessions", SCAN_SESSIONS),
         ("get_state", GET_STATE),
         ("state_version", STATE_VERSION),

@@ -212,7 +212,12 @@ impl SessionStore for SqliteStore {
                     let live = query_positions(
                         tx,
                         queries::LIVE_POSITIONS_OF_USER,
-                        params![record.session.user_id, limit.live.now],
+                        params![
+                            record.session.user_id,
+                            limit.live.now,
+                            limit.live.idle_cutoff,
+                            limit.live.absolute_cutoff
+                        ],
                     )?;
                     match limit.decide(live) {
                         LimitDecision::Admit { evict } => evict,
@@ -337,7 +342,13 @@ impl SessionStore for SqliteStore {
             (None, Some(live)) => query_sessions(
                 conn,
                 queries::LIST_FIRST_LIVE,
-                params![user, limit, live.now],
+                params![
+                    user,
+                    limit,
+                    live.now,
+                    live.idle_cutoff,
+                    live.absolute_cutoff
+                ],
             ),
             (Some(after), None) => query_sessions(
                 conn,
@@ -352,7 +363,9 @@ impl SessionStore for SqliteStore {
                     limit,
                     after.last_active_at,
                     after.id.as_bytes(),
-                    live.now
+                    live.now,
+                    live.idle_cutoff,
+                    live.absolute_cutoff
                 ],
             ),
         })
@@ -368,7 +381,13 @@ impl SessionStore for SqliteStore {
             query_positions(
                 tx,
                 queries::REVOKE_USER_SESSIONS,
-                params![user_id, except.map(|id| id.as_bytes()), live.now],
+                params![
+                    user_id,
+                    except.map(|id| id.as_bytes()),
+                    live.now,
+                    live.idle_cutoff,
+                    live.absolute_cutoff
+                ],
             )
         })
     }
@@ -377,10 +396,15 @@ impl SessionStore for SqliteStore {
         self.read(|conn| match (user_id, live) {
             (Some(user), None) => count(conn, queries::COUNT_USER, [user]),
             (Some(user), Some(live)) => {
-                count(conn, queries::COUNT_USER_LIVE, params![user, live.now])
+                let params = params![user, live.now, live.idle_cutoff, live.absolute_cutoff];
+                count(conn, queries::COUNT_USER_LIVE, params)
             }
             (None, None) => count(conn, queries::COUNT_ALL, []),
-            (None, Some(live)) => count(conn, queries::COUNT_ALL_LIVE, [live.now]),
+            (None, Some(live)) => count(
+                conn,
+                queries::COUNT_ALL_LIVE,
+                [live.now, live.idle_cutoff, live.absolute_cutoff],
+            ),
         })
     }
 }
@@ -460,9 +484,19 @@ impl StateStore for SqliteStore {
 impl MaintenanceStore for SqliteStore {
     async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
         let (deleted, db_pages) = self.transaction(|tx| {
-            let deleted = tx
+            let mut deleted = tx
                 .prepare_cached(queries::DELETE_EXPIRED)?
                 .execute(params![live.now, i64::from(max)])?;
+            if deleted < max as usize {
+                deleted += tx
+                    .prepare_cached(queries::DELETE_TIMED_OUT)?
+                    .execute(params![
+                        live.now,
+                        i64::from(max) - deleted as i64,
+                        live.idle_cutoff,
+                        live.absolute_cutoff
+                    ])?;
+            }
             let db_pages: i64 = tx.query_row("PRAGMA page_count", [], |row| row.get(0))?;
             Ok((deleted as u64, u64::try_from(db_pages).unwrap_or(0)))
         })?;
@@ -484,7 +518,9 @@ impl MaintenanceStore for SqliteStore {
                 params![
                     query.live.now,
                     query.created_since[0],
-                    query.created_since[1]
+                    query.created_since[1],
+                    query.live.idle_cutoff,
+                    query.live.absolute_cutoff
                 ],
                 |row| {
                     let mut values = [0i64; 8];

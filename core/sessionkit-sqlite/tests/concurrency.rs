@@ -41,7 +41,7 @@ fn four_threads_insert_and_read_concurrently() {
                     assert_eq!(read.as_ref(), Some(&record));
                     let page = block_on(store.list_user_sessions(&UserPageQuery {
                         user_id: user.clone(),
-                        live: Some(Liveness { now: 0 }),
+                        live: Some(Liveness::at(0)),
                         after: None,
                         limit: 3,
                     }))
@@ -60,11 +60,11 @@ fn four_threads_insert_and_read_concurrently() {
         handle.join().unwrap();
     }
     assert_eq!(
-        block_on(store.count_sessions(None, Some(&Liveness { now: 0 }))).unwrap(),
+        block_on(store.count_sessions(None, Some(&Liveness::at(0)))).unwrap(),
         (THREADS * PER_THREAD) as u64
     );
     let stats = block_on(store.stats(&sessionkit::StatsQuery {
-        live: Liveness { now: 0 },
+        live: Liveness::at(0),
         created_since: [0, 0],
     }))
     .unwrap();
@@ -78,7 +78,7 @@ fn the_per_user_limit_holds_under_concurrent_inserts() {
     let limit = SessionLimit {
         max: 5,
         policy: SessionLimitPolicy::EvictOldest,
-        live: Liveness { now: 0 },
+        live: Liveness::at(0),
     };
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -97,7 +97,7 @@ fn the_per_user_limit_holds_under_concurrent_inserts() {
         })
         .collect();
     let evicted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-    let live = block_on(store.count_sessions(Some("shared"), Some(&Liveness { now: 0 }))).unwrap();
+    let live = block_on(store.count_sessions(Some("shared"), Some(&Liveness::at(0)))).unwrap();
     assert_eq!(live, 5);
     assert_eq!(
         evicted,
@@ -134,7 +134,7 @@ fn two_stores_on_one_file_take_turns_writing() {
     }
     for store in &stores {
         assert_eq!(
-            block_on(store.count_sessions(Some("u"), Some(&Liveness { now: 1_500_000 }))).unwrap(),
+            block_on(store.count_sessions(Some("u"), Some(&Liveness::at(1_500_000)))).unwrap(),
             (THREADS * PER_THREAD) as u64
         );
     }

@@ -74,10 +74,11 @@ fn lookups_by_id_use_the_primary_key() {
 #[test]
 fn listing_pages_seek_in_the_user_index() {
     let plans = plans();
+    // (A live listing may also seek past the idle cutoff: `user_id=? AND last_active_at>?`.)
     for name in ["list_first", "list_first_live"] {
         let plan = plan_of(&plans, name);
         assert!(
-            plan.contains("USING INDEX sessions_by_user (user_id=?)"),
+            plan.contains("USING INDEX sessions_by_user (user_id=?"),
             "{name}:\n{plan}"
         );
     }
@@ -85,7 +86,11 @@ fn listing_pages_seek_in_the_user_index() {
     for name in ["list_after", "list_after_live"] {
         let plan = plan_of(&plans, name);
         assert!(
-            plan.contains("USING INDEX sessions_by_user (user_id=? AND (last_active_at,id)<(?,?))"),
+            plan.contains("USING INDEX sessions_by_user (user_id=? AND (last_active_at,id)<(?,?))")
+                || plan.contains(
+                    "USING INDEX sessions_by_user (user_id=? AND last_active_at>? AND \
+                     (last_active_at,id)<(?,?))"
+                ),
             "{name}:\n{plan}"
         );
     }
@@ -102,7 +107,7 @@ fn counts_and_limits_by_user_use_the_user_index() {
     ] {
         let plan = plan_of(&plans, name);
         assert!(
-            plan.contains("sessions_by_user (user_id=?)"),
+            plan.contains("sessions_by_user (user_id=?"),
             "{name}:\n{plan}"
         );
     }

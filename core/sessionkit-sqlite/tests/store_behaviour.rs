@@ -40,7 +40,7 @@ fn state_is_removed_with_its_session_and_moved_by_rotation() {
     assert_eq!(state_rows(&path), 2);
 
     assert_eq!(
-        block_on(store.delete_expired(&Liveness { now: 200 }, 10)).unwrap(),
+        block_on(store.delete_expired(&Liveness::at(200), 10)).unwrap(),
         1
     );
     assert_eq!(state_rows(&path), 1);
@@ -406,7 +406,7 @@ fn stats_sums_durations_exactly_at_the_extremes() {
 
 fn stats_query(now: i64) -> sessionkit::StatsQuery {
     sessionkit::StatsQuery {
-        live: Liveness { now },
+        live: Liveness::at(now),
         created_since: [
             now.saturating_sub(86_400_000),
             now.saturating_sub(7 * 86_400_000),

@@ -96,7 +96,7 @@ fn a_bulk_deletion_checkpoints_less_often_and_leaves_nothing_in_the_log() {
     let mut batches = 0;
     let mut largest_log = 0;
     loop {
-        let n = block_on(store.delete_expired(&Liveness { now: 1_000 }, 500)).expect("delete");
+        let n = block_on(store.delete_expired(&Liveness::at(1_000), 500)).expect("delete");
         deleted += n;
         batches += 1;
         largest_log = largest_log.max(store.write_stats().wal_pages);
@@ -131,11 +131,11 @@ fn writes_after_a_finished_bulk_deletion_checkpoint_as_usual() {
     fill(&store, 3_000, 100, &mut rng);
     // One full batch, then the short one that ends the deletion.
     assert_eq!(
-        block_on(store.delete_expired(&Liveness { now: 1_000 }, 2_000)).unwrap(),
+        block_on(store.delete_expired(&Liveness::at(1_000), 2_000)).unwrap(),
         2_000
     );
     assert_eq!(
-        block_on(store.delete_expired(&Liveness { now: 1_000 }, 2_000)).unwrap(),
+        block_on(store.delete_expired(&Liveness::at(1_000), 2_000)).unwrap(),
         1_000
     );
     assert_eq!(sessions_in_main_file(&path), 0);

@@ -212,7 +212,7 @@ impl SessionManager {
         if !parsed.matches(&record.token_hash) {
             return Err(Error::InvalidToken);
         }
-        let mut session = record.session;
+        let mut session = policy::effective(&self.config, record.session);
         self.check_live(&session).await?;
         if let Some(context) = context {
             let change = crate::context::compare(&session, context);
@@ -380,7 +380,7 @@ impl SessionManager {
             .list_user_sessions(&query)
             .await?
             .into_iter()
-            .map(|r| r.session)
+            .map(|r| policy::effective(&self.config, r.session))
             .collect();
         let next_cursor = if items.len() > options.limit as usize {
             items.truncate(options.limit as usize);
@@ -629,17 +629,22 @@ impl SessionManager {
 
     /// What "live" means now, under this configuration.
     fn liveness(&self, now: i64) -> Liveness {
-        policy::liveness(now)
+        policy::liveness(&self.config, now)
     }
 
+    /// The expiry a session active at `last_active_at` gets: the idle timeout later, never past
+    /// its (effective) absolute expiry.
     fn idle_expiry(&self, last_active_at: i64, absolute_expires_at: i64) -> i64 {
         last_active_at
             .saturating_add(self.config.idle_timeout_ms)
             .min(absolute_expires_at)
     }
 
+    /// The stored record, its session's expiries as the configuration judges them.
     async fn record(&self, id: &SessionId) -> Result<SessionRecord> {
-        self.store.get_session(id).await?.ok_or(Error::NotFound)
+        let mut record = self.store.get_session(id).await?.ok_or(Error::NotFound)?;
+        record.session = policy::effective(&self.config, record.session);
+        Ok(record)
     }
 
     /// The session if it can be used: `NotFound`, `Revoked`, or `Expired` (removing it) if not.

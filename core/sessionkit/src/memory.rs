@@ -334,7 +334,9 @@ impl MaintenanceStore for MemoryStore {
             .by_expiry
             .iter()
             .map(|(_, id)| &inner.sessions[id])
-            .take_while(|r| live.expired(&r.session))
+            // In expiry order, the stored expiries that passed come first, then the sessions
+            // expired only by the configured timeouts.
+            .filter(|r| live.expired(&r.session))
             .take(max as usize)
             .map(|r| r.session.id)
             .collect();

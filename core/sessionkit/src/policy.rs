@@ -5,14 +5,46 @@
 //! [`crate::next_counter`]).
 
 use crate::store::{Liveness, SessionPosition, StatsQuery};
-use crate::SessionId;
+use crate::{Config, Session, SessionId};
 
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// What "live" means at `now`.
-pub(crate) fn liveness(now: i64) -> Liveness {
-    Liveness { now }
+/// What "live" means at `now` under `config`: the stored expiry, and the configured idle and
+/// absolute timeouts, whichever comes first.
+pub(crate) fn liveness(config: &Config, now: i64) -> Liveness {
+    Liveness {
+        now,
+        idle_cutoff: now.saturating_sub(config.idle_timeout_ms),
+        absolute_cutoff: now.saturating_sub(config.absolute_timeout_ms),
+    }
+}
+
+/// The absolute expiry of `session` under `config`: the stored one, or creation + the configured
+/// absolute timeout when that is earlier.
+pub(crate) fn absolute_expiry(config: &Config, session: &Session) -> i64 {
+    session.absolute_expires_at.min(
+        session
+            .created_at
+            .saturating_add(config.absolute_timeout_ms),
+    )
+}
+
+/// `session` as the engine reports it under `config`: its expiries are the earliest of the
+/// stored ones and those the configured timeouts give, so that `expires_at` is when it expires
+/// (and [`Session::status_at`] agrees with [`Liveness`]).
+pub(crate) fn effective(config: &Config, mut session: Session) -> Session {
+    let absolute = absolute_expiry(config, &session);
+    session.expires_at = session
+        .expires_at
+        .min(
+            session
+                .last_active_at
+                .saturating_add(config.idle_timeout_ms),
+        )
+        .min(absolute);
+    session.absolute_expires_at = absolute;
+    session
 }
 
 /// The statistics bounds at `live.now`: sessions created in the last 24 hours and 7 days.
@@ -50,7 +82,7 @@ mod tests {
         let limit = SessionLimit {
             max: 2,
             policy: SessionLimitPolicy::EvictOldest,
-            live: liveness(0),
+            live: Liveness::at(0),
         };
         // Given in any order; ties in activity are broken by id.
         let live = vec![at(5, 1), at(9, 2), at(5, 3), at(1, 4)];

@@ -59,15 +59,32 @@ pub struct SessionPosition {
     pub id: SessionId,
 }
 
-/// What "live" means at one moment. The engine computes the bounds; a store only compares
-/// (`active`, and `expires_at > now`).
+/// What "live" means at one moment, under one configuration. The engine computes the bounds; a
+/// store only compares. A session is expired once any of its three expiries has passed: the
+/// stored one (`expires_at <= now`), its idle timeout as configured now (`last_active_at <=
+/// idle_cutoff`) and its absolute timeout as configured now (`created_at <= absolute_cutoff`) —
+/// so a timeout tightened in the configuration reaches sessions written under a looser one.
+/// It is live when active and not expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Liveness {
     /// "Now": a live session has `expires_at > now`.
     pub now: i64,
+    /// `now − idle_timeout`: a live session has `last_active_at > idle_cutoff`.
+    pub idle_cutoff: i64,
+    /// `now − absolute_timeout`: a live session has `created_at > absolute_cutoff`.
+    pub absolute_cutoff: i64,
 }
 
 impl Liveness {
+    /// Bounds at `now` that judge by the stored expiry alone (no configured timeout).
+    pub fn at(now: i64) -> Self {
+        Liveness {
+            now,
+            idle_cutoff: i64::MIN,
+            absolute_cutoff: i64::MIN,
+        }
+    }
+
     /// Whether `session` is live: active and not expired.
     pub fn admits(&self, session: &Session) -> bool {
         session.active && !self.expired(session)
@@ -84,8 +101,10 @@ impl Liveness {
 
     /// [`Liveness::expired`] from the three times it looks at, for a store that reads only
     /// those.
-    pub fn expired_times(&self, _created_at: i64, _last_active_at: i64, expires_at: i64) -> bool {
+    pub fn expired_times(&self, created_at: i64, last_active_at: i64, expires_at: i64) -> bool {
         expires_at <= self.now
+            || last_active_at <= self.idle_cutoff
+            || created_at <= self.absolute_cutoff
     }
 }
 
@@ -426,8 +445,10 @@ pub trait StateStore: SendOutsideWasm + SyncOutsideWasm {
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 pub trait MaintenanceStore: SendOutsideWasm + SyncOutsideWasm {
     /// Deletes up to `max` sessions that `live` calls expired (whatever their status), with
-    /// their state, in one short transaction, found through the expiry index, oldest expiry
-    /// first (ties by id). Returns how many it deleted; fewer than `max` means none is left.
+    /// their state, in one short transaction: first those whose stored expiry has passed
+    /// (`expires_at <= live.now`, the prefix of the expiry index), then, when fewer than `max`
+    /// were, those expired only by the configured timeouts — each part in expiry-index order
+    /// (`expires_at`, then id). Returns how many it deleted; fewer than `max` means none is left.
     async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64>;
 
     /// The aggregates of [`StoreStats`] over all stored sessions, bounded by `query`, from one

@@ -6,7 +6,9 @@
 //! compare-and-swap conflict is shown, a large state is compressed, expired sessions are cleaned
 //! up, and a subscriber logs every event. A [`ManualClock`] makes the days pass instantly; the
 //! timeline is placed so that it *ends* at the current wall-clock time, so `sessionkit list`
-//! and `sessionkit stats` run afterwards see the sessions as the demo left them.
+//! and `sessionkit stats` run afterwards with the demo's timeouts (`--idle-timeout-ms
+//! 172800000 --absolute-timeout-ms 604800000`) see the sessions as the demo left them (with
+//! the default 30-minute idle timeout, those idle longer count as expired).
 //!
 //! The demo keeps its own [`ledger::Ledger`] of what it did and checks the engine against it
 //! after every step and at the end; any disagreement fails the command (`DemoCheckFailed`).

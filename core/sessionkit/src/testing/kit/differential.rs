@@ -81,8 +81,16 @@ impl World {
         self.now - 3_000 + self.rng.below(7) as i64 * 1_000
     }
 
-    fn live(&self) -> Liveness {
-        Liveness { now: self.now }
+    /// Bounds at `now`, with configured timeouts that sometimes expire sessions whose stored
+    /// expiry is still ahead.
+    fn live(&mut self) -> Liveness {
+        let idle = [i64::MAX, 2_500, 4_000][self.rng.below(3) as usize];
+        let absolute = [i64::MAX, 4_500, 6_000][self.rng.below(3) as usize];
+        Liveness {
+            now: self.now,
+            idle_cutoff: self.now.saturating_sub(idle),
+            absolute_cutoff: self.now.saturating_sub(absolute),
+        }
     }
 
     fn metadata(&mut self) -> Map<String, Value> {
@@ -150,7 +158,7 @@ impl World {
         })
     }
 
-    fn stats_query(&self) -> StatsQuery {
+    fn stats_query(&mut self) -> StatsQuery {
         StatsQuery {
             live: self.live(),
             created_since: [self.now - 2_000, self.now - 4_000],
