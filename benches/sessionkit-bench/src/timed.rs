@@ -67,8 +67,13 @@ impl<S: Store> SessionStore for TimedStore<S> {
             .await
     }
 
-    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
-        self.inner.rotate_session(old, new).await
+    async fn rotate_session(
+        &self,
+        old: &SessionId,
+        expected_revision: u64,
+        new: &SessionRecord,
+    ) -> Result<WriteOutcome> {
+        self.inner.rotate_session(old, expected_revision, new).await
     }
 
     async fn revoke_session(&self, id: &SessionId) -> Result<WriteOutcome> {

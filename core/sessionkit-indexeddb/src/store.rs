@@ -273,13 +273,22 @@ impl SessionStore for IndexedDbStore {
         .await
     }
 
-    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
+    async fn rotate_session(
+        &self,
+        old: &SessionId,
+        expected_revision: u64,
+        new: &SessionRecord,
+    ) -> Result<WriteOutcome> {
         self.write(&[SESSIONS, STATES], async |tx| {
             let sessions = tx.store(SESSIONS)?;
             let states = tx.store(STATES)?;
             let found = get_session_in(&sessions, old).await?;
-            if let Err(outcome) = writable(found) {
-                return Ok(outcome);
+            match writable(found) {
+                Err(outcome) => return Ok(outcome),
+                Ok(r) if r.metadata_revision != expected_revision => {
+                    return Ok(WriteOutcome::Stale)
+                }
+                Ok(_) => {}
             }
             let new_key = id_key(&new.session.id);
             if exists(&sessions, &new_key).await? {

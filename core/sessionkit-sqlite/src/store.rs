@@ -293,10 +293,24 @@ impl SessionStore for SqliteStore {
         })
     }
 
-    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
+    async fn rotate_session(
+        &self,
+        old: &SessionId,
+        expected_revision: u64,
+        new: &SessionRecord,
+    ) -> Result<WriteOutcome> {
         self.write(|tx| {
-            if let Err(outcome) = writable(tx, old)? {
-                return Ok(outcome);
+            let found: Option<(bool, i64)> = tx
+                .prepare_cached(queries::SESSION_METADATA_REVISION)?
+                .query_row([old.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            match found {
+                None => return Ok(WriteOutcome::Missing),
+                Some((false, _)) => return Ok(WriteOutcome::Inactive),
+                Some((true, revision)) if revision != rows::version_to_sql(expected_revision)? => {
+                    return Ok(WriteOutcome::Stale)
+                }
+                Some((true, _)) => {}
             }
             if session_active(tx, &new.session.id)?.is_some() {
                 return Ok(WriteOutcome::IdTaken);

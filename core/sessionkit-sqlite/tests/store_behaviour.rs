@@ -47,7 +47,7 @@ fn state_is_removed_with_its_session_and_moved_by_rotation() {
 
     let new = common::record(common::id(9), "u", 0, 300);
     assert_eq!(
-        block_on(store.rotate_session(&common::id(3), &new)).unwrap(),
+        block_on(store.rotate_session(&common::id(3), 0, &new)).unwrap(),
         WriteOutcome::Applied
     );
     assert_eq!(state_rows(&path), 1);

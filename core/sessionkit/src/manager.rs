@@ -294,22 +294,32 @@ impl SessionManager {
     /// token stops working at once; metadata, state, `created_at` and the absolute expiry carry
     /// over.
     pub async fn rotate(&self, id: &SessionId) -> Result<Created> {
-        let old = self.live(id).await?.session;
-        let now = self.now().max(old.last_active_at);
         for _ in 0..MAX_ATTEMPTS {
+            // Read (again, after a lost race) what carries over: the store swaps only if the
+            // metadata is still the one read, so a concurrent update is never undone.
+            let old = self.live(id).await?;
+            let now = self.now().max(old.session.last_active_at);
             let new_id = SessionId::random()?;
             let (token, token_hash) = Token::generate(new_id)?;
             let session = Session {
                 id: new_id,
                 last_active_at: now,
-                expires_at: self.idle_expiry(now, old.absolute_expires_at),
-                ..old.clone()
+                expires_at: self.idle_expiry(now, old.session.absolute_expires_at),
+                ..old.session.clone()
             };
-            let record = SessionRecord::new(session, token_hash);
-            match self.store.rotate_session(id, &record).await? {
-                WriteOutcome::IdTaken => continue,
+            let record = SessionRecord {
+                metadata_revision: old.metadata_revision,
+                ..SessionRecord::new(session, token_hash)
+            };
+            match self
+                .store
+                .rotate_session(id, old.metadata_revision, &record)
+                .await?
+            {
+                WriteOutcome::IdTaken | WriteOutcome::Stale => continue,
                 outcome => self.expect_applied(outcome)?,
             }
+            let old = old.session;
             self.events.emit(Event::Rotated {
                 old_session_id: *id,
                 session_id: new_id,
@@ -320,7 +330,7 @@ impl SessionManager {
                 token,
             });
         }
-        Err(Error::storage("could not allocate a unique session id"))
+        Err(Error::storage("rotation kept racing other writers"))
     }
 
     /// Revokes a session (soft: it stays listed with `active = false` until it expires and is

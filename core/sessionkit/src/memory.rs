@@ -180,10 +180,18 @@ impl SessionStore for MemoryStore {
         Ok(WriteOutcome::Applied)
     }
 
-    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
+    async fn rotate_session(
+        &self,
+        old: &SessionId,
+        expected_revision: u64,
+        new: &SessionRecord,
+    ) -> Result<WriteOutcome> {
         let mut inner = self.lock()?;
         if let Err(outcome) = inner.writable(old) {
             return Ok(outcome);
+        }
+        if inner.sessions[old].metadata_revision != expected_revision {
+            return Ok(WriteOutcome::Stale);
         }
         if inner.sessions.contains_key(&new.session.id) {
             return Ok(WriteOutcome::IdTaken);

@@ -382,10 +382,16 @@ pub trait SessionStore: SendOutsideWasm + SyncOutsideWasm {
     ) -> Result<WriteOutcome>;
 
     /// Replaces `old` with `new` in one transaction: only if `old` is active (`Missing`/
-    /// `Inactive` otherwise) and `new`'s id is free (`IdTaken` otherwise), inserts `new`, moves
-    /// `old`'s state and cleared-state version to it and deletes `old`. Nothing is written
-    /// unless all of it is.
-    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome>;
+    /// `Inactive` otherwise), its metadata revision is still `expected_revision` (`Stale`
+    /// otherwise: `new` carries metadata read before a concurrent update) and `new`'s id is free
+    /// (`IdTaken` otherwise), inserts `new`, moves `old`'s state and cleared-state version to it
+    /// and deletes `old`. Nothing is written unless all of it is.
+    async fn rotate_session(
+        &self,
+        old: &SessionId,
+        expected_revision: u64,
+        new: &SessionRecord,
+    ) -> Result<WriteOutcome>;
 
     /// Marks an active session revoked; `Inactive` if it was already, `Missing` if there is
     /// none. Revocation is final: no other method makes a session active again.

@@ -6,6 +6,8 @@
 //! by the Rust runner here (against every store), and by the wasm, Python and Kotlin runners
 //! through their bindings.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod interleave;
 pub mod kit;
 mod matcher;
 mod ops;
@@ -13,6 +15,8 @@ mod scenario;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_test_data.rs"));
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use interleave::{Hook, Interleave};
 pub use matcher::{matches, Refs};
 pub use scenario::{Scenario, Step};
 

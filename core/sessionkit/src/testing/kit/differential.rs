@@ -256,8 +256,14 @@ async fn step(w: &mut World, memory: &dyn Store, store: &dyn Store) -> Result<St
         }
         6 => {
             let old = w.id();
+            let expected = match memory.get_session(&old).await {
+                Ok(Some(r)) if !w.rng.chance(20) => r.metadata_revision,
+                _ => w.rng.below(3),
+            };
             let new = w.record();
-            both!("rotate_session", |s| s.rotate_session(&old, &new).await)
+            both!("rotate_session", |s| s
+                .rotate_session(&old, expected, &new)
+                .await)
         }
         7 => {
             let id = w.id();
@@ -371,6 +377,7 @@ const REQUIRED: &[&str] = &[
     "replace_metadata:Inactive",
     "rotate_session:Applied",
     "rotate_session:IdTaken",
+    "rotate_session:Stale",
     "rotate_session:Missing",
     "rotate_session:Inactive",
     "revoke_session:Applied",
