@@ -49,9 +49,10 @@ impl<S: Store> SessionStore for TimedStore<S> {
         id: &SessionId,
         last_active_at: i64,
         expires_at: i64,
+        live: &Liveness,
     ) -> Result<WriteOutcome> {
         self.inner
-            .touch_session(id, last_active_at, expires_at)
+            .touch_session(id, last_active_at, expires_at, live)
             .await
     }
 
@@ -82,6 +83,10 @@ impl<S: Store> SessionStore for TimedStore<S> {
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool> {
         self.inner.delete_session(id).await
+    }
+
+    async fn delete_expired_session(&self, id: &SessionId, live: &Liveness) -> Result<bool> {
+        self.inner.delete_expired_session(id, live).await
     }
 
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {

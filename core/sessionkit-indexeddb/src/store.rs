@@ -232,6 +232,7 @@ impl SessionStore for IndexedDbStore {
         id: &SessionId,
         last_active_at: i64,
         expires_at: i64,
+        live: &Liveness,
     ) -> Result<WriteOutcome> {
         self.write(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
@@ -240,6 +241,12 @@ impl SessionStore for IndexedDbStore {
                 Ok(record) => record,
                 Err(outcome) => return Ok(outcome),
             };
+            if live.expired(&record.session) {
+                return Ok(WriteOutcome::Expired);
+            }
+            if record.session.last_active_at > last_active_at {
+                return Ok(WriteOutcome::Stale);
+            }
             record.session.last_active_at = last_active_at;
             record.session.expires_at = expires_at;
             put(&sessions, &session_to_js(&record)?, None).await?;
@@ -335,6 +342,22 @@ impl SessionStore for IndexedDbStore {
             delete(&sessions, &key).await?;
             delete(&tx.store(STATES)?, &key).await?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn delete_expired_session(&self, id: &SessionId, live: &Liveness) -> Result<bool> {
+        self.write(&[SESSIONS, STATES], async |tx| {
+            let sessions = tx.store(SESSIONS)?;
+            match get_session_in(&sessions, id).await? {
+                Some(r) if live.expired(&r.session) => {
+                    let key = id_key(id);
+                    delete(&sessions, &key).await?;
+                    delete(&tx.store(STATES)?, &key).await?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
         })
         .await
     }

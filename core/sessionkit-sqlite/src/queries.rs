@@ -30,9 +30,15 @@ pub(crate) const INSERT_SESSION: &str = concat!(
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 );
 
-/// Slides activity and expiry of an active session. ?1 id, ?2 last_active_at, ?3 expires_at.
+/// Slides activity and expiry of an active, unexpired session whose recorded activity is not
+/// later. ?1 id, ?2 last_active_at, ?3 expires_at, ?4 now, ?5 idle cutoff, ?6 absolute cutoff.
 pub(crate) const TOUCH_SESSION: &str =
-    "UPDATE sessions SET last_active_at = ?2, expires_at = ?3 WHERE id = ?1 AND active = 1";
+    "UPDATE sessions SET last_active_at = ?2, expires_at = ?3 WHERE id = ?1 AND active = 1 \
+     AND expires_at > ?4 AND last_active_at > ?5 AND created_at > ?6 AND last_active_at <= ?2";
+
+/// Why a touch matched no row: status and times. ?1 id.
+pub(crate) const SESSION_TIMES: &str =
+    "SELECT active, created_at, last_active_at, expires_at FROM sessions WHERE id = ?1";
 
 /// Status and metadata revision: why a metadata compare-and-swap matched no row. ?1 id.
 pub(crate) const SESSION_METADATA_REVISION: &str =
@@ -50,6 +56,10 @@ pub(crate) const REVOKE_SESSION: &str =
 
 /// Deletes a session; its state goes with it (`ON DELETE CASCADE`). ?1 id.
 pub(crate) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = ?1";
+
+/// Deletes a session if it is expired. ?1 id, ?2 now, ?3 idle cutoff, ?4 absolute cutoff.
+pub(crate) const DELETE_EXPIRED_SESSION: &str = "DELETE FROM sessions WHERE id = ?1 \
+     AND (expires_at <= ?2 OR last_active_at <= ?3 OR created_at <= ?4)";
 
 // ---- sessions by user ------------------------------------------------------------------------
 
@@ -216,6 +226,8 @@ pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
         ("replace_metadata", REPLACE_METADATA),
         ("revoke_session", REVOKE_SESSION),
         ("delete_session", DELETE_SESSION),
+        ("delete_expired_session", DELETE_EXPIRED_SESSION),
+        ("session_times", SESSION_TIMES),
         ("list_first", LIST_FIRST),
         ("list_first_live", LIST_FIRST_LIVE),
         ("list_after", LIST_AFTER),

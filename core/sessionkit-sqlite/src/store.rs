@@ -247,18 +247,37 @@ impl SessionStore for SqliteStore {
         id: &SessionId,
         last_active_at: i64,
         expires_at: i64,
+        live: &Liveness,
     ) -> Result<WriteOutcome> {
         self.write(|tx| {
             let changed = tx.prepare_cached(queries::TOUCH_SESSION)?.execute(params![
                 id.as_bytes(),
                 last_active_at,
-                expires_at
+                expires_at,
+                live.now,
+                live.idle_cutoff,
+                live.absolute_cutoff
             ])?;
             if changed == 1 {
-                Ok(WriteOutcome::Applied)
-            } else {
-                not_writable(tx, id)
+                return Ok(WriteOutcome::Applied);
             }
+            let found: Option<(bool, [i64; 3])> = tx
+                .prepare_cached(queries::SESSION_TIMES)?
+                .query_row([id.as_bytes()], |row| {
+                    Ok((row.get(0)?, [row.get(1)?, row.get(2)?, row.get(3)?]))
+                })
+                .optional()?;
+            Ok(match found {
+                None => WriteOutcome::Missing,
+                Some((false, _)) => WriteOutcome::Inactive,
+                Some((true, [created, last, expires])) => {
+                    if live.expired_times(created, last, expires) {
+                        WriteOutcome::Expired
+                    } else {
+                        WriteOutcome::Stale
+                    }
+                }
+            })
         })
     }
 
@@ -344,6 +363,20 @@ impl SessionStore for SqliteStore {
             let deleted = tx
                 .prepare_cached(queries::DELETE_SESSION)?
                 .execute([id.as_bytes()])?;
+            Ok(deleted > 0)
+        })
+    }
+
+    async fn delete_expired_session(&self, id: &SessionId, live: &Liveness) -> Result<bool> {
+        self.write(|tx| {
+            let deleted = tx
+                .prepare_cached(queries::DELETE_EXPIRED_SESSION)?
+                .execute(params![
+                    id.as_bytes(),
+                    live.now,
+                    live.idle_cutoff,
+                    live.absolute_cutoff
+                ])?;
             Ok(deleted > 0)
         })
     }

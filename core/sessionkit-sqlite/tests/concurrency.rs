@@ -123,8 +123,13 @@ fn two_stores_on_one_file_take_turns_writing() {
                 for n in 0..PER_THREAD {
                     let record = common::record(thread_id(t, n), "u", n as i64, 1_000_000);
                     block_on(store.insert_session(&record, None)).unwrap();
-                    block_on(store.touch_session(&record.session.id, n as i64 + 1, 2_000_000))
-                        .unwrap();
+                    block_on(store.touch_session(
+                        &record.session.id,
+                        n as i64 + 1,
+                        2_000_000,
+                        &Liveness::at(0),
+                    ))
+                    .unwrap();
                 }
             })
         })

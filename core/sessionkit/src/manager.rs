@@ -232,19 +232,21 @@ impl SessionManager {
             && now > session.last_active_at
         {
             let expires_at = self.idle_expiry(now, session.absolute_expires_at);
+            let live = self.liveness(now);
             match self
                 .store
-                .touch_session(&session.id, now, expires_at)
+                .touch_session(&session.id, now, expires_at, &live)
                 .await?
             {
                 WriteOutcome::Applied => {
                     session.last_active_at = now;
                     session.expires_at = expires_at;
                 }
+                // A later activity was recorded meanwhile: the session is live.
+                WriteOutcome::Stale => {}
+                WriteOutcome::Expired => return self.expire(&session.id, now).await,
                 WriteOutcome::Inactive => return Err(Error::Revoked),
-                WriteOutcome::Missing | WriteOutcome::Stale | WriteOutcome::IdTaken => {
-                    return Err(Error::InvalidToken)
-                }
+                WriteOutcome::Missing | WriteOutcome::IdTaken => return Err(Error::InvalidToken),
             }
         }
         Ok(session)
@@ -260,7 +262,13 @@ impl SessionManager {
         let mut session = self.live(id).await?.session;
         let now = self.now().max(session.last_active_at);
         let expires_at = self.idle_expiry(now, session.absolute_expires_at);
-        self.expect_applied(self.store.touch_session(id, now, expires_at).await?)?;
+        let live = self.liveness(now);
+        match self.store.touch_session(id, now, expires_at, &live).await? {
+            // A later activity was recorded meanwhile: report the session as it is now.
+            WriteOutcome::Stale => return self.get(id).await,
+            WriteOutcome::Expired => return self.expire(id, now).await,
+            outcome => self.expect_applied(outcome)?,
+        }
         session.last_active_at = now;
         session.expires_at = expires_at;
         Ok(session)
@@ -342,9 +350,10 @@ impl SessionManager {
                 Ok(())
             }
             WriteOutcome::Inactive => Ok(()),
-            WriteOutcome::Missing | WriteOutcome::Stale | WriteOutcome::IdTaken => {
-                Err(Error::NotFound)
-            }
+            WriteOutcome::Missing
+            | WriteOutcome::Stale
+            | WriteOutcome::IdTaken
+            | WriteOutcome::Expired => Err(Error::NotFound),
         }
     }
 
@@ -665,18 +674,25 @@ impl SessionManager {
     }
 
     async fn check_live(&self, session: &Session) -> Result<()> {
-        match session.status_at(self.now()) {
+        let now = self.now();
+        match session.status_at(now) {
             SessionStatus::Active => Ok(()),
             SessionStatus::Revoked => Err(Error::Revoked),
-            SessionStatus::Expired => {
-                if self.store.delete_session(&session.id).await? {
-                    self.events.emit(Event::Expired {
-                        session_id: session.id,
-                    });
-                }
-                Err(Error::Expired)
-            }
+            SessionStatus::Expired => self.expire(&session.id, now).await,
         }
+    }
+
+    /// `Expired`, after removing the session if it is still expired at `now` when the store
+    /// looks (a concurrent touch may have extended it since it was read).
+    async fn expire<T>(&self, id: &SessionId, now: i64) -> Result<T> {
+        if self
+            .store
+            .delete_expired_session(id, &self.liveness(now))
+            .await?
+        {
+            self.events.emit(Event::Expired { session_id: *id });
+        }
+        Err(Error::Expired)
     }
 
     fn expect_applied(&self, outcome: WriteOutcome) -> Result<()> {
@@ -684,6 +700,7 @@ impl SessionManager {
             WriteOutcome::Applied => Ok(()),
             WriteOutcome::Missing => Err(Error::NotFound),
             WriteOutcome::Inactive => Err(Error::Revoked),
+            WriteOutcome::Expired => Err(Error::Expired),
             WriteOutcome::Stale | WriteOutcome::IdTaken => Err(Error::storage("concurrent write")),
         }
     }

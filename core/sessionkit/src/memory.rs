@@ -148,10 +148,18 @@ impl SessionStore for MemoryStore {
         id: &SessionId,
         last_active_at: i64,
         expires_at: i64,
+        live: &Liveness,
     ) -> Result<WriteOutcome> {
         let mut inner = self.lock()?;
         if let Err(outcome) = inner.writable(id) {
             return Ok(outcome);
+        }
+        let stored = &inner.sessions[id].session;
+        if live.expired(stored) {
+            return Ok(WriteOutcome::Expired);
+        }
+        if stored.last_active_at > last_active_at {
+            return Ok(WriteOutcome::Stale);
         }
         inner.update(id, |r| {
             r.session.last_active_at = last_active_at;
@@ -220,6 +228,14 @@ impl SessionStore for MemoryStore {
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool> {
         Ok(self.lock()?.remove(id).is_some())
+    }
+
+    async fn delete_expired_session(&self, id: &SessionId, live: &Liveness) -> Result<bool> {
+        let mut inner = self.lock()?;
+        match inner.sessions.get(id) {
+            Some(r) if live.expired(&r.session) => Ok(inner.remove(id).is_some()),
+            _ => Ok(false),
+        }
     }
 
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {

@@ -179,8 +179,11 @@ pub enum WriteOutcome {
     Missing,
     /// The session is revoked; nothing written.
     Inactive,
-    /// The compared value (the metadata revision) changed since it was read; nothing written.
+    /// The compared value changed since it was read (the metadata revision; for a touch, a
+    /// later activity was recorded meanwhile); nothing written.
     Stale,
+    /// The session is expired by the write's [`Liveness`]; nothing written.
+    Expired,
     /// The id the write would create is taken by another session; nothing written.
     IdTaken,
 }
@@ -360,13 +363,16 @@ pub trait SessionStore: SendOutsideWasm + SyncOutsideWasm {
     async fn get_session(&self, id: &SessionId) -> Result<Option<SessionRecord>>;
 
     /// Sets `last_active_at` and `expires_at` of a session, only while it is active
-    /// (`Missing`/`Inactive` otherwise, nothing written): the check and the write are atomic,
-    /// so a touch never revives a revoked session.
+    /// (`Missing`/`Inactive` otherwise), not expired by `live` (`Expired` otherwise) and its
+    /// stored `last_active_at` is not after `last_active_at` (`Stale` otherwise: a later touch
+    /// was recorded). Checks and write are atomic, so a touch never revives a revoked session,
+    /// never extends an expired one and never moves activity backwards.
     async fn touch_session(
         &self,
         id: &SessionId,
         last_active_at: i64,
         expires_at: i64,
+        live: &Liveness,
     ) -> Result<WriteOutcome>;
 
     /// Compare-and-swap on the metadata revision: replaces the metadata of an active session and
@@ -400,6 +406,11 @@ pub trait SessionStore: SendOutsideWasm + SyncOutsideWasm {
     /// Deletes a session with its state and cleared-state version, together. False if there
     /// was none.
     async fn delete_session(&self, id: &SessionId) -> Result<bool>;
+
+    /// [`SessionStore::delete_session`], only if `live` calls the session expired when the
+    /// transaction looks (a concurrent touch may have extended it since it was read). False,
+    /// deleting nothing, otherwise.
+    async fn delete_expired_session(&self, id: &SessionId, live: &Liveness) -> Result<bool>;
 
     /// Up to `query.limit` of a user's sessions (only those `query.live` admits, when given),
     /// strictly below `query.after`, in (`last_active_at`, id) descending order — the order of

@@ -68,10 +68,11 @@ impl SessionStore for Interleave {
         id: &SessionId,
         last_active_at: i64,
         expires_at: i64,
+        live: &Liveness,
     ) -> Result<WriteOutcome> {
         self.before("touch_session").await;
         self.inner
-            .touch_session(id, last_active_at, expires_at)
+            .touch_session(id, last_active_at, expires_at, live)
             .await
     }
 
@@ -106,6 +107,11 @@ impl SessionStore for Interleave {
     async fn delete_session(&self, id: &SessionId) -> Result<bool> {
         self.before("delete_session").await;
         self.inner.delete_session(id).await
+    }
+
+    async fn delete_expired_session(&self, id: &SessionId, live: &Liveness) -> Result<bool> {
+        self.before("delete_expired_session").await;
+        self.inner.delete_expired_session(id, live).await
     }
 
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {

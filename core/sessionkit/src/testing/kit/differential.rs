@@ -241,7 +241,10 @@ async fn step(w: &mut World, memory: &dyn Store, store: &dyn Store) -> Result<St
             let id = w.id();
             let at = w.time();
             let expires = at + w.rng.below(4) as i64 * 1_000;
-            both!("touch_session", |s| s.touch_session(&id, at, expires).await)
+            let live = w.live();
+            both!("touch_session", |s| s
+                .touch_session(&id, at, expires, &live)
+                .await)
         }
         5 => {
             let id = w.id();
@@ -271,7 +274,14 @@ async fn step(w: &mut World, memory: &dyn Store, store: &dyn Store) -> Result<St
         }
         8 => {
             let id = w.id();
-            both!("delete_session", |s| s.delete_session(&id).await)
+            if w.rng.chance(50) {
+                both!("delete_session", |s| s.delete_session(&id).await)
+            } else {
+                let live = w.live();
+                both!("delete_expired_session", |s| s
+                    .delete_expired_session(&id, &live)
+                    .await)
+            }
         }
         9 | 10 => {
             let after = if w.rng.chance(50) {
@@ -371,6 +381,8 @@ const REQUIRED: &[&str] = &[
     "touch_session:Applied",
     "touch_session:Missing",
     "touch_session:Inactive",
+    "touch_session:Expired",
+    "touch_session:Stale",
     "replace_metadata:Applied",
     "replace_metadata:Stale",
     "replace_metadata:Missing",
@@ -384,6 +396,8 @@ const REQUIRED: &[&str] = &[
     "revoke_session:Inactive",
     "delete_session:true",
     "delete_session:false",
+    "delete_expired_session:true",
+    "delete_expired_session:false",
     "list_user_sessions:some",
     "list_user_sessions:empty",
     "revoke_user_sessions:some",
