@@ -7,9 +7,9 @@ use std::time::Instant;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sessionkit::{
-    InsertOutcome, Liveness, MaintenanceStore, Result, SessionId, SessionLimit, SessionPosition,
-    SessionRecord, SessionStore, StateLookup, StatePut, StateStore, StatsQuery, Store, StoreStats,
-    StoredSession, UserPageQuery, WriteOutcome,
+    InsertOutcome, Liveness, MaintenanceStore, Result, RevokeBatch, SessionId, SessionLimit,
+    SessionPosition, SessionRecord, SessionStore, StateLookup, StatePut, StateStore, StatsQuery,
+    Store, StoreStats, StoredSession, UserPageQuery, WriteOutcome,
 };
 
 /// Delegates everything to `inner`, recording the duration of each `delete_expired`.
@@ -102,6 +102,10 @@ impl<S: Store> SessionStore for TimedStore<S> {
         self.inner.revoke_user_sessions(user_id, except, live).await
     }
 
+    async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>> {
+        self.inner.delete_user_sessions(user_id, max).await
+    }
+
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         self.inner.count_sessions(user_id, live).await
     }
@@ -140,6 +144,15 @@ impl<S: Store> MaintenanceStore for TimedStore<S> {
             batches.push(ns);
         }
         deleted
+    }
+
+    async fn revoke_live_sessions(
+        &self,
+        after: Option<&SessionId>,
+        max: u32,
+        live: &Liveness,
+    ) -> Result<RevokeBatch> {
+        self.inner.revoke_live_sessions(after, max, live).await
     }
 
     async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result, SessionId,
-    SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision, StateLookup,
-    StatePut, StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats, StoredSession,
-    UserPageQuery, WriteOutcome,
+    ClientKind, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result, RevokeBatch,
+    SessionId, SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision,
+    StateLookup, StatePut, StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats,
+    StoredSession, UserPageQuery, WriteOutcome,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -415,6 +415,34 @@ impl SessionStore for IndexedDbStore {
         .await
     }
 
+    async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        self.write(&[SESSIONS, STATES], async |tx| {
+            let sessions = tx.store(SESSIONS)?;
+            let by_user = index(&sessions, USER_ACTIVITY)?;
+            let range = user_range(user_id, None)?;
+            let mut cursor = index_key_cursor(&by_user, &range, IdbCursorDirection::Next)?;
+            let mut keys = Vec::new();
+            while let Some(item) = step(&mut cursor).await? {
+                keys.push(item.primary_key);
+                if keys.len() >= max as usize {
+                    break;
+                }
+            }
+            let states = tx.store(STATES)?;
+            let mut ids = Vec::with_capacity(keys.len());
+            for key in &keys {
+                ids.push(id_from_key(key)?);
+                delete(&sessions, key).await?;
+                delete(&states, key).await?;
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         self.read(&[SESSIONS], async |tx| {
             let sessions = tx.store(SESSIONS)?;
@@ -586,6 +614,49 @@ impl MaintenanceStore for IndexedDbStore {
                 delete(&states, key).await?;
             }
             Ok(keys.len() as u64)
+        })
+        .await
+    }
+
+    async fn revoke_live_sessions(
+        &self,
+        after: Option<&SessionId>,
+        max: u32,
+        live: &Liveness,
+    ) -> Result<RevokeBatch> {
+        if max == 0 {
+            return Ok(RevokeBatch::default());
+        }
+        self.write(&[SESSIONS], async |tx| {
+            let sessions = tx.store(SESSIONS)?;
+            let range = after
+                .map(|id| IdbKeyRange::lower_bound_with_open(&id_key(id), true))
+                .transpose()
+                .map_err(thrown("build key range"))?
+                .map(JsValue::from);
+            let mut cursor = store_cursor(&sessions, range.as_ref())?;
+            let (mut looked, mut last, mut to_revoke) = (0, None, Vec::new());
+            while let Some(item) = step(&mut cursor).await? {
+                let record = session_from_js(&item.value)?;
+                looked += 1;
+                last = Some(record.session.id);
+                if live.admits(&record.session) {
+                    to_revoke.push(record);
+                }
+                if looked >= max as usize {
+                    break;
+                }
+            }
+            let mut revoked = Vec::with_capacity(to_revoke.len());
+            for mut record in to_revoke {
+                record.session.active = false;
+                put(&sessions, &session_to_js(&record)?, None).await?;
+                revoked.push(record.session.id);
+            }
+            Ok(RevokeBatch {
+                revoked,
+                next: if looked >= max as usize { last } else { None },
+            })
         })
         .await
     }

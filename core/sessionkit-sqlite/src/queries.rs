@@ -124,7 +124,23 @@ pub(crate) const COUNT_USER_LIVE: &str = "SELECT count(*) FROM sessions \
      WHERE user_id = ?1 AND active = 1 AND expires_at > ?2 \
      AND last_active_at > ?3 AND created_at > ?4";
 
+/// Deletes up to ?2 sessions of a user (their state by cascade); returns their ids.
+/// ?1 user_id, ?2 limit.
+pub(crate) const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE id IN (\
+     SELECT id FROM sessions WHERE user_id = ?1 LIMIT ?2) RETURNING id";
+
 // ---- all sessions ----------------------------------------------------------------------------
+
+/// How many of the next ?2 ids after ?1 there are, and the last of them (by primary key; the
+/// outer query reads only the ?2 rows the inner one found, so it is not a hot-path scan).
+pub(crate) const NEXT_IDS: &str = "SELECT count(*), max(id) FROM (\
+     SELECT id FROM sessions WHERE id > ?1 ORDER BY id LIMIT ?2)";
+
+/// Revokes the live sessions with ids in (?1, ?2]; returns their ids. ?3 now, ?4 idle cutoff,
+/// ?5 absolute cutoff.
+pub(crate) const REVOKE_LIVE_IN_RANGE: &str = "UPDATE sessions SET active = 0 \
+     WHERE id > ?1 AND id <= ?2 AND active = 1 AND expires_at > ?3 \
+     AND last_active_at > ?4 AND created_at > ?5 RETURNING id";
 
 /// Every stored session.
 pub(crate) const COUNT_ALL: &str = "SELECT count(*) FROM sessions";
@@ -238,6 +254,8 @@ pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
         ("count_user_live", COUNT_USER_LIVE),
         ("delete_expired", DELETE_EXPIRED),
         ("delete_timed_out", DELETE_TIMED_OUT),
+        ("delete_user_sessions", DELETE_USER_SESSIONS),
+        ("revoke_live_in_range", REVOKE_LIVE_IN_RANGE),
         ("scan_sessions", SCAN_SESSIONS),
         ("get_state", GET_STATE),
         ("state_version", STATE_VERSION),

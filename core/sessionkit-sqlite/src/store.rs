@@ -18,10 +18,10 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, Error, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result, SessionId,
-    SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision, StateLookup,
-    StatePut, StateStore, StateVersions, StatsQuery, StoreStats, StoredSession, UserPageQuery,
-    WriteOutcome,
+    ClientKind, Error, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result,
+    RevokeBatch, SessionId, SessionLimit, SessionPosition, SessionRecord, SessionStore,
+    StateDecision, StateLookup, StatePut, StateStore, StateVersions, StatsQuery, StoreStats,
+    StoredSession, UserPageQuery, WriteOutcome,
 };
 
 use crate::error::StoreResult;
@@ -439,6 +439,18 @@ impl SessionStore for SqliteStore {
         })
     }
 
+    async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(queries::DELETE_USER_SESSIONS)?;
+            let mut rows = stmt.query(params![user_id, i64::from(max)])?;
+            let mut ids = Vec::new();
+            while let Some(row) = rows.next()? {
+                ids.push(rows::session_id(&row.get::<_, Vec<u8>>(0)?)?);
+            }
+            Ok(ids)
+        })
+    }
+
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         self.read(|conn| match (user_id, live) {
             (Some(user), None) => count(conn, queries::COUNT_USER, [user]),
@@ -555,6 +567,46 @@ impl MaintenanceStore for SqliteStore {
             &self.writer,
         );
         Ok(deleted)
+    }
+
+    async fn revoke_live_sessions(
+        &self,
+        after: Option<&SessionId>,
+        max: u32,
+        live: &Liveness,
+    ) -> Result<RevokeBatch> {
+        // The empty blob sorts before every 16-byte id: "from the start".
+        let after: &[u8] = after.map_or(&[], |id| id.as_bytes());
+        self.write(|tx| {
+            let (looked, last): (i64, Option<Vec<u8>>) = tx
+                .prepare_cached(queries::NEXT_IDS)?
+                .query_row(params![after, i64::from(max)], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?;
+            let Some(last) = last else {
+                return Ok(RevokeBatch::default());
+            };
+            let mut stmt = tx.prepare_cached(queries::REVOKE_LIVE_IN_RANGE)?;
+            let mut rows = stmt.query(params![
+                after,
+                last,
+                live.now,
+                live.idle_cutoff,
+                live.absolute_cutoff
+            ])?;
+            let mut revoked = Vec::new();
+            while let Some(row) = rows.next()? {
+                revoked.push(rows::session_id(&row.get::<_, Vec<u8>>(0)?)?);
+            }
+            // RETURNING has no order: report in id order.
+            revoked.sort_unstable();
+            let next = if looked == i64::from(max) {
+                Some(rows::session_id(&last)?)
+            } else {
+                None
+            };
+            Ok(RevokeBatch { revoked, next })
+        })
     }
 
     async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {

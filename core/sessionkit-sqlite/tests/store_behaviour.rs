@@ -413,3 +413,29 @@ fn stats_query(now: i64) -> sessionkit::StatsQuery {
         ],
     }
 }
+
+#[test]
+fn revoke_all_and_delete_user_run_in_batches_on_sqlite() {
+    let (_dir, path, store) = common::temp_store();
+    let clock = ManualClock::new(1_700_000_000_000);
+    let m = SessionManager::open_with_clock(Arc::new(store), Config::default(), Arc::new(clock))
+        .unwrap();
+    block_on(async {
+        for n in 0..1_050 {
+            let user = if n % 3 == 0 { "bob" } else { "alice" };
+            let id = m
+                .create(NewSession::new(user, ClientKind::Web))
+                .await
+                .unwrap()
+                .session
+                .id;
+            m.put_state(&id, &json!({ "n": n }), None).await.unwrap();
+        }
+        assert_eq!(m.delete_user_sessions("bob").await, Ok(350));
+        assert_eq!(m.count_user_sessions("bob", false).await, Ok(0));
+        assert_eq!(m.revoke_all_sessions().await, Ok(700));
+        assert_eq!(m.count_active().await, Ok(0));
+        assert_eq!(m.count_user_sessions("alice", false).await, Ok(700));
+    });
+    assert_eq!(state_rows(&path), 700);
+}

@@ -33,12 +33,13 @@ pub enum Event {
         /// The session.
         session_id: SessionId,
     },
-    /// A session was revoked (by `revoke`, `revoke_user_sessions` or the evict policy).
+    /// A session was revoked (by `revoke`, `revoke_user_sessions`, `revoke_all_sessions` or the
+    /// evict policy).
     Revoked {
         /// The session.
         session_id: SessionId,
     },
-    /// A session was deleted by `delete`.
+    /// A session was deleted by `delete` or `delete_user_sessions`.
     Deleted {
         /// The session.
         session_id: SessionId,

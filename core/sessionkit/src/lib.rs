@@ -83,9 +83,9 @@ pub use state_codec::{
     checksum_text as state_checksum_text, DecodedState, EncodedState, StateCodec,
 };
 pub use store::{
-    next_counter, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, SessionLimit,
-    SessionPosition, SessionRecord, SessionStore, StateDecision, StateLookup, StatePut,
-    StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats, StoredSession,
+    next_counter, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, RevokeBatch,
+    SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision, StateLookup,
+    StatePut, StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats, StoredSession,
     UserPageQuery, WriteOutcome, MAX_COUNTER,
 };
 pub use token::{Token, TokenHash};

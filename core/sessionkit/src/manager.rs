@@ -435,6 +435,53 @@ impl SessionManager {
         Ok(revoked.len() as u64)
     }
 
+    /// Revokes every live session of every user ("end every user's sessions"), in bounded
+    /// batches in id order (each one short transaction, as cleanup's). Returns how many were
+    /// revoked; expired sessions are not counted (cleanup removes them). A session created
+    /// while it runs may be missed if its id sorts before the batch under way.
+    pub async fn revoke_all_sessions(&self) -> Result<u64> {
+        let live = self.liveness(self.now());
+        let (mut after, mut revoked) = (None, 0);
+        loop {
+            let batch = self
+                .store
+                .revoke_live_sessions(after.as_ref(), CLEANUP_BATCH, &live)
+                .await?;
+            revoked += batch.revoked.len() as u64;
+            for id in batch.revoked {
+                self.events.emit(Event::Revoked { session_id: id });
+            }
+            match batch.next {
+                Some(id) => after = Some(id),
+                None => break,
+            }
+        }
+        tracing::debug!(revoked, "every live session revoked");
+        Ok(revoked)
+    }
+
+    /// Deletes every session of `user_id`, whatever its status, with its state (account
+    /// deletion, erasure requests), in bounded batches. Returns how many were deleted.
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64> {
+        validation::user_id(user_id)?;
+        let mut deleted = 0;
+        loop {
+            let mut ids = self
+                .store
+                .delete_user_sessions(user_id, CLEANUP_BATCH)
+                .await?;
+            ids.sort_unstable();
+            deleted += ids.len() as u64;
+            let last_batch = ids.len() < CLEANUP_BATCH as usize;
+            for id in ids {
+                self.events.emit(Event::Deleted { session_id: id });
+            }
+            if last_batch {
+                return Ok(deleted);
+            }
+        }
+    }
+
     /// Removes every session expired by now (and its state), in bounded batches through the
     /// expiry index. Returns how many were removed.
     pub async fn cleanup_expired(&self) -> Result<u64> {

@@ -276,6 +276,18 @@ impl SessionStore for MemoryStore {
         Ok(revoked)
     }
 
+    async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>> {
+        let mut inner = self.lock()?;
+        let ids: Vec<SessionId> = inner
+            .user_ids_newest_first(user_id)
+            .take(max as usize)
+            .collect();
+        for id in &ids {
+            inner.remove(id);
+        }
+        Ok(ids)
+    }
+
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         let inner = self.lock()?;
         let counts = |r: &SessionRecord| live.is_none_or(|live| live.admits(&r.session));
@@ -368,6 +380,38 @@ impl MaintenanceStore for MemoryStore {
             inner.remove(id);
         }
         Ok(ids.len() as u64)
+    }
+
+    async fn revoke_live_sessions(
+        &self,
+        after: Option<&SessionId>,
+        max: u32,
+        live: &Liveness,
+    ) -> Result<RevokeBatch> {
+        let mut inner = self.lock()?;
+        let lower = match after {
+            Some(id) => Bound::Excluded(*id),
+            None => Bound::Unbounded,
+        };
+        let looked: Vec<(SessionId, bool)> = inner
+            .sessions
+            .range((lower, Bound::Unbounded))
+            .take(max as usize)
+            .map(|(id, r)| (*id, live.admits(&r.session)))
+            .collect();
+        let mut batch = RevokeBatch {
+            revoked: Vec::new(),
+            next: (looked.len() == max as usize)
+                .then(|| looked.last().map(|(id, _)| *id))
+                .flatten(),
+        };
+        for (id, revoke) in looked {
+            if revoke {
+                inner.update(&id, |r| r.session.active = false);
+                batch.revoked.push(id);
+            }
+        }
+        Ok(batch)
     }
 
     async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {

@@ -310,6 +310,15 @@ impl StateVersions {
     }
 }
 
+/// What one batch of [`MaintenanceStore::revoke_live_sessions`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RevokeBatch {
+    /// The sessions it revoked, in id order.
+    pub revoked: Vec<SessionId>,
+    /// The last id it looked at: the next batch starts after it. `None` at the end.
+    pub next: Option<SessionId>,
+}
+
 /// The bounds of a `stats` call, computed by the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatsQuery {
@@ -427,6 +436,10 @@ pub trait SessionStore: SendOutsideWasm + SyncOutsideWasm {
         live: &Liveness,
     ) -> Result<Vec<SessionPosition>>;
 
+    /// Deletes up to `max` sessions of `user_id` (whatever their status) with their state, in
+    /// one transaction; returns their ids, in any order. Fewer than `max` means none is left.
+    async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>>;
+
     /// Counts the sessions of one user (or of all), only those `live` admits when given, from
     /// one consistent read.
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64>;
@@ -467,6 +480,16 @@ pub trait MaintenanceStore: SendOutsideWasm + SyncOutsideWasm {
     /// were, those expired only by the configured timeouts — each part in expiry-index order
     /// (`expires_at`, then id). Returns how many it deleted; fewer than `max` means none is left.
     async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64>;
+
+    /// Looks at up to `max` sessions in id order strictly after `after` and revokes those `live`
+    /// admits, in one short transaction. `next` is the last id it looked at, or `None` when it
+    /// looked at fewer than `max` (the end).
+    async fn revoke_live_sessions(
+        &self,
+        after: Option<&SessionId>,
+        max: u32,
+        live: &Liveness,
+    ) -> Result<RevokeBatch>;
 
     /// The aggregates of [`StoreStats`] over all stored sessions, bounded by `query`, from one
     /// consistent read.

@@ -129,6 +129,11 @@ impl SessionStore for Interleave {
         self.inner.revoke_user_sessions(user_id, except, live).await
     }
 
+    async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>> {
+        self.before("delete_user_sessions").await;
+        self.inner.delete_user_sessions(user_id, max).await
+    }
+
     async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
         self.before("count_sessions").await;
         self.inner.count_sessions(user_id, live).await
@@ -166,6 +171,16 @@ impl MaintenanceStore for Interleave {
     async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
         self.before("delete_expired").await;
         self.inner.delete_expired(live, max).await
+    }
+
+    async fn revoke_live_sessions(
+        &self,
+        after: Option<&SessionId>,
+        max: u32,
+        live: &Liveness,
+    ) -> Result<RevokeBatch> {
+        self.before("revoke_live_sessions").await;
+        self.inner.revoke_live_sessions(after, max, live).await
     }
 
     async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {

@@ -314,6 +314,22 @@ async fn step(w: &mut World, memory: &dyn Store, store: &dyn Store) -> Result<St
             let live = w.live();
             both!("delete_expired", |s| s.delete_expired(&live, max).await)
         }
+        13 if w.rng.chance(15) => {
+            let after = w.rng.chance(60).then(|| w.id());
+            let max = w.rng.below(5) as u32;
+            let live = w.live();
+            both!("revoke_live_sessions", |s| s
+                .revoke_live_sessions(after.as_ref(), max, &live)
+                .await)
+        }
+        13 if w.rng.chance(15) => {
+            let user = *w.rng.pick(&USERS);
+            let max = w.rng.below(3) as u32;
+            both!("delete_user_sessions", |s| s
+                .delete_user_sessions(user, max)
+                .await
+                .map(sorted))
+        }
         13 => {
             let user = w.rng.chance(60).then(|| *w.rng.pick(&USERS));
             let live = w.rng.chance(50).then(|| w.live());
@@ -403,6 +419,8 @@ const REQUIRED: &[&str] = &[
     "revoke_user_sessions:some",
     "delete_expired:number",
     "count_sessions:number",
+    "revoke_live_sessions:RevokeBatch",
+    "delete_user_sessions:some",
     "stats:StoreStats",
     "get_state:Found",
     "get_state:Empty",
