@@ -261,6 +261,18 @@ class Api(unittest.TestCase):
         r = self.s.request("POST", "/v1/admin/users/bulk/revoke", admin=True)
         self.assertEqual(r.json(), {"revoked": 0})
 
+    def test_admin_deletes_a_users_sessions_and_state(self):
+        a, token = self.new("erased")
+        self.new("erased")
+        kept, kept_token = self.new("not-erased")
+        self.s.request("PUT", "/v1/session/state", {"data": {"x": 1}}, token=token)
+        r = self.s.request("DELETE", "/v1/admin/users/erased", admin=True)
+        self.assertEqual(r.json(), {"removed": 2})
+        self.assertError(self.s.request("GET", f"/v1/admin/sessions/{a['id']}", admin=True), 404, "NotFound")
+        self.assertError(self.s.request("GET", "/v1/session", token=token), 401, "InvalidToken")
+        self.assertEqual(self.s.request("GET", "/v1/session", token=kept_token).status, 200)
+        self.assertEqual(self.s.request("DELETE", "/v1/admin/users/erased", admin=True).json(), {"removed": 0})
+
     def test_admin_stats_and_cleanup(self):
         stats = self.s.stats()
         for field in ["total", "active", "created_last_24h", "created_last_7d", "by_client_kind",
@@ -459,6 +471,19 @@ class ServerOptions(unittest.TestCase):
             self.assertEqual(s.request("POST", "/v1/session/cookie", token=token).status, 404)
             r = s.request("GET", "/v1/session", headers={"Cookie": f"__Host-sessionkit={token}"})
             self.assertEqual((r.status, r.kind), (401, "InvalidToken"))
+        finally:
+            self.assertEqual(s.stop(), 0)
+            s.close()
+
+    def test_admin_revokes_every_users_sessions(self):
+        s = Server()
+        try:
+            tokens = [s.create(user)["token"] for user in ["a", "b", "b"]]
+            r = s.request("POST", "/v1/admin/revoke-all", admin=True)
+            self.assertEqual(r.json(), {"revoked": 3})
+            for token in tokens:
+                self.assertEqual(s.request("GET", "/v1/session", token=token).kind, "Revoked")
+            self.assertEqual(s.request("POST", "/v1/admin/revoke-all", admin=True).json(), {"revoked": 0})
         finally:
             self.assertEqual(s.stop(), 0)
             s.close()

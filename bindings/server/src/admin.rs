@@ -246,3 +246,29 @@ pub(crate) async fn cleanup(State(server): State<Server>) -> Result<Json<Value>,
     let removed = server.run_cleanup().await?;
     Ok(Json(json!({ "removed": removed })))
 }
+
+#[utoipa::path(post, path = "/v1/admin/revoke-all", tag = "admin", security(("admin_key" = [])),
+    responses((status = 200, description = "Every live session of every user revoked", body = RevokedDoc),
+        (status = 401, body = ErrorBody)))]
+pub(crate) async fn revoke_all(State(server): State<Server>) -> Result<Json<Value>, ApiError> {
+    let revoked = call(server.manager(), |m| async move {
+        m.revoke_all_sessions().await
+    })
+    .await?;
+    Ok(Json(json!({ "revoked": revoked })))
+}
+
+#[utoipa::path(delete, path = "/v1/admin/users/{user_id}", tag = "admin", security(("admin_key" = [])),
+    params(("user_id" = String, Path, min_length = 1, max_length = 256)),
+    responses((status = 200, description = "Every session and state of the user deleted (account \
+        deletion, erasure)", body = RemovedDoc), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub(crate) async fn delete_user(
+    State(server): State<Server>,
+    PathParam(user_id): PathParam<String>,
+) -> Result<Json<Value>, ApiError> {
+    let removed = call(server.manager(), move |m| async move {
+        m.delete_user_sessions(&user_id).await
+    })
+    .await?;
+    Ok(Json(json!({ "removed": removed })))
+}

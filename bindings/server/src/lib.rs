@@ -233,6 +233,11 @@ impl Server {
                 get(admin::user_sessions),
             )
             .route("/v1/admin/users/{user_id}/revoke", post(admin::revoke_user))
+            .route(
+                "/v1/admin/users/{user_id}",
+                axum::routing::delete(admin::delete_user),
+            )
+            .route("/v1/admin/revoke-all", post(admin::revoke_all))
             .route("/v1/admin/stats", get(admin::stats))
             .route("/v1/admin/cleanup", post(admin::cleanup))
             .route_layer(axum::middleware::from_fn_with_state(

@@ -274,7 +274,7 @@ impl Modify for Security {
         crate::admin::create, crate::admin::validate, crate::admin::get, crate::admin::delete,
         crate::admin::revoke, crate::admin::get_state, crate::admin::put_state,
         crate::admin::patch_state, crate::admin::clear_state, crate::admin::user_sessions,
-        crate::admin::revoke_user, crate::admin::stats, crate::admin::cleanup,
+        crate::admin::revoke_user, crate::admin::revoke_all, crate::admin::delete_user, crate::admin::stats, crate::admin::cleanup,
         crate::ops::healthz, crate::ops::readyz, crate::ops::metrics, crate::ops::openapi,
     ),
     modifiers(&Security),
