@@ -21,7 +21,7 @@ pub(crate) fn create_if_missing(path: &Path) -> Result<(), Error> {
                 return Ok(());
             }
             return Err(Error::storage(format!(
-                "{} is a symbolic link to nothing; refusing to create the database through it",
+                "{} is a symbolic link to nothing; refusing to open a new database through it",
                 path.display()
             )));
         }
