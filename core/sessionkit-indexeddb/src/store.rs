@@ -723,6 +723,26 @@ impl MaintenanceStore for IndexedDbStore {
         .await
     }
 
+    async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool> {
+        let tx = self.write(&[STATES])?;
+        let result = async {
+            let states = tx.store(STATES)?;
+            match stored_state_in(&states, id).await? {
+                Some(StoredState::Present(state)) if state.version == version => {
+                    let state = StateRecord {
+                        blob: blob.to_vec(),
+                        ..state
+                    };
+                    put(&states, &state_to_js(&state)?, Some(&id_key(id))).await?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        }
+        .await;
+        tx.finish(result).await
+    }
+
     async fn import_session(&self, session: &StoredSession) -> Result<bool> {
         self.write(&[SESSIONS, STATES], async |tx| {
             let sessions = tx.store(SESSIONS)?;

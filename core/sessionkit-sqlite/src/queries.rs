@@ -226,6 +226,11 @@ pub(crate) const SET_CLEARED_STATE_VERSION: &str =
 pub(crate) const MOVE_CLEARED_STATE_VERSION: &str = "UPDATE sessions SET cleared_state_version = \
      (SELECT cleared_state_version FROM sessions WHERE id = ?1) WHERE id = ?2";
 
+/// Replaces a state's blob if its version is still the one read (re-encryption).
+/// ?1 session id, ?2 version, ?3 blob.
+pub(crate) const REWRITE_STATE: &str =
+    "UPDATE session_state SET blob = ?3 WHERE session_id = ?1 AND version = ?2";
+
 /// Moves a state to another (just inserted) session. ?1 old id, ?2 new id.
 pub(crate) const MOVE_STATE: &str =
     "UPDATE session_state SET session_id = ?2 WHERE session_id = ?1";
@@ -260,5 +265,6 @@ pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
         ("get_state", GET_STATE),
         ("state_version", STATE_VERSION),
         ("move_state", MOVE_STATE),
+        ("rewrite_state", REWRITE_STATE),
     ]
 }

@@ -672,6 +672,17 @@ impl MaintenanceStore for SqliteStore {
         })
     }
 
+    async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool> {
+        self.write(|tx| {
+            let changed = tx.prepare_cached(queries::REWRITE_STATE)?.execute(params![
+                id.as_bytes(),
+                rows::version_to_sql(version)?,
+                blob
+            ])?;
+            Ok(changed == 1)
+        })
+    }
+
     async fn import_session(&self, session: &StoredSession) -> Result<bool> {
         let id = &session.record.session.id;
         self.write(|tx| {

@@ -140,6 +140,10 @@ impl Store for CollidingStore {
         self.inner.scan_sessions(after, limit).await
     }
 
+    async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool> {
+        self.inner.rewrite_state(id, version, blob).await
+    }
+
     async fn import_session(&self, session: &StoredSession) -> Result<bool> {
         self.inner.import_session(session).await
     }

@@ -90,6 +90,7 @@ impl ExportRecord {
     pub(crate) fn into_stored(
         self,
         codec: &StateCodec,
+        keys: Option<&crate::StateKeys>,
         config: &Config,
         now: i64,
     ) -> Result<StoredSession> {
@@ -113,7 +114,8 @@ impl ExportRecord {
                 let blob = URL_SAFE_NO_PAD
                     .decode(&state.blob)
                     .map_err(|_| Error::invalid_input("state.blob", "must be base64url"))?;
-                codec.decode(&blob)?;
+                // An encrypted blob is kept as it is, once it decrypts and verifies.
+                codec.decode(&crate::state_crypto::unwrap_blob(keys, &blob)?)?;
                 if state.version == 0 {
                     return Err(Error::invalid_input("state.version", "must be at least 1"));
                 }

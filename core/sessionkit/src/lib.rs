@@ -56,6 +56,7 @@ mod policy;
 mod random;
 mod send;
 mod state_codec;
+mod state_crypto;
 mod store;
 mod token;
 mod validation;
@@ -81,6 +82,10 @@ pub use policy::DAY_MS;
 pub use send::{SendOutsideWasm, SyncOutsideWasm};
 pub use state_codec::{
     checksum_text as state_checksum_text, DecodedState, EncodedState, StateCodec,
+};
+pub use state_crypto::{
+    is_encrypted as state_is_encrypted, key_id as state_key_id, StateKeys,
+    KEY_LEN as STATE_KEY_LEN, NONCE_LEN as STATE_NONCE_LEN,
 };
 pub use store::{
     next_counter, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, RevokeBatch,

@@ -10,6 +10,7 @@ use crate::cursor::PageCursor;
 use crate::events::{Event, EventBus, EventListener, Subscription};
 use crate::policy;
 use crate::state_codec::{checksum_text, StateCodec};
+use crate::state_crypto::{self, StateKeys};
 use crate::store::*;
 use crate::token::{ParsedToken, Token};
 use crate::{
@@ -26,6 +27,8 @@ const MAX_ATTEMPTS: usize = 16;
 /// Sessions deleted per `cleanup_expired` transaction: small enough that no batch holds the
 /// write lock for long, large enough to amortize each transaction's cost.
 const CLEANUP_BATCH: u32 = 1_000;
+/// Sessions read per page by `rekey_states` (each with its state blob).
+const REKEY_BATCH: u32 = 100;
 
 /// The entry point: one manager per store, shared freely (it is `Send + Sync` natively).
 pub struct SessionManager {
@@ -33,6 +36,8 @@ pub struct SessionManager {
     config: Config,
     clock: Arc<dyn Clock>,
     codec: StateCodec,
+    /// With keys, state is written encrypted under the current one (`state_crypto.rs`).
+    state_keys: Option<Arc<StateKeys>>,
     events: EventBus,
 }
 
@@ -41,6 +46,7 @@ impl std::fmt::Debug for SessionManager {
         f.debug_struct("SessionManager")
             .field("store", &self.store)
             .field("config", &self.config)
+            .field("state_keys", &self.state_keys)
             .finish_non_exhaustive()
     }
 }
@@ -94,8 +100,19 @@ impl SessionManager {
             store,
             config,
             clock,
+            state_keys: None,
             events: EventBus::default(),
         }
+    }
+
+    /// Encrypts state at rest with `keys` (XChaCha20-Poly1305): every state written from now on
+    /// is encrypted under the current key; states written under an older key, or before
+    /// encryption (plain), still read. A state encrypted under a key not in `keys` is `Corrupt`,
+    /// as is every encrypted state read by a manager without keys. Export carries the stored
+    /// (encrypted) blobs; [`rekey_states`](Self::rekey_states) moves old ones to the current key.
+    pub fn with_state_keys(mut self, keys: StateKeys) -> Self {
+        self.state_keys = Some(Arc::new(keys));
+        self
     }
 
     /// The configuration in force.
@@ -577,10 +594,11 @@ impl SessionManager {
             StateLookup::NoSession => Err(Error::NotFound),
             StateLookup::Empty => Ok(None),
             StateLookup::Found(state) => {
+                let plain = state_crypto::unwrap_blob(self.state_keys.as_deref(), &state.blob)?;
                 let (data, compressed, crc32) = if check_json {
-                    self.codec.decode_json_checked(&state.blob)?
+                    self.codec.decode_json_checked(&plain)?
                 } else {
-                    let (json, compressed, crc32) = self.codec.decode_json(&state.blob)?;
+                    let (json, compressed, crc32) = self.codec.decode_json(&plain)?;
                     let data = String::from_utf8(json).map_err(|_| Error::corrupt("state JSON"))?;
                     (data, compressed, crc32)
                 };
@@ -607,11 +625,11 @@ impl SessionManager {
         data: &Value,
         expected_version: Option<u64>,
     ) -> Result<u64> {
-        let encoded = self.codec.encode(data)?;
+        let blob = self.sealed(self.codec.encode(data)?.blob)?;
         self.live(id).await?;
         let put = self
             .store
-            .put_state(id, expected_version, &encoded.blob, self.now())
+            .put_state(id, expected_version, &blob, self.now())
             .await?;
         self.state_written(id, put)
     }
@@ -637,10 +655,10 @@ impl SessionManager {
                 }
             }
             json_patch::merge(&mut data, patch);
-            let encoded = self.codec.encode(&data)?;
+            let blob = self.sealed(self.codec.encode(&data)?.blob)?;
             let put = self
                 .store
-                .put_state(id, Some(current_version), &encoded.blob, self.now())
+                .put_state(id, Some(current_version), &blob, self.now())
                 .await?;
             match put {
                 StatePut::Conflict(_) if expected_version.is_none() => continue,
@@ -687,8 +705,55 @@ impl SessionManager {
     /// checks its arguments (lifetimes within this manager's timeouts, no time in the future)
     /// and the state verified first. An import file can mint sessions: see [`crate::ExportRecord`].
     pub async fn import(&self, record: crate::ExportRecord) -> Result<bool> {
-        let stored = record.into_stored(&self.codec, &self.config, self.now())?;
+        let stored = record.into_stored(
+            &self.codec,
+            self.state_keys.as_deref(),
+            &self.config,
+            self.now(),
+        )?;
         self.store.import_session(&stored).await
+    }
+
+    /// Rewrites every stored state not yet under the current state key (encrypted under an
+    /// older key, or plain) under the current key, keeping its version and time. Each blob is
+    /// verified before it is rewritten; one that fails is `Corrupt` and stops the pass (states
+    /// rewritten before it stay rewritten; running it again continues). A state written
+    /// meanwhile is left as written. Returns how many were rewritten. Without keys:
+    /// `InvalidInput { field: "state_keys" }`.
+    pub async fn rekey_states(&self) -> Result<u64> {
+        let keys = self
+            .state_keys
+            .as_deref()
+            .ok_or_else(|| Error::invalid_input("state_keys", "no state keys are configured"))?;
+        let mut after: Option<SessionId> = None;
+        let mut rewritten = 0;
+        loop {
+            let page = self
+                .store
+                .scan_sessions(after.as_ref(), REKEY_BATCH)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.record.session.id);
+            for stored in page {
+                let Some(state) = stored.state else { continue };
+                if state_crypto::key_id(&state.blob) == Some(keys.current_id()) {
+                    continue;
+                }
+                let plain = state_crypto::unwrap_blob(Some(keys), &state.blob)?;
+                self.codec.decode_json(&plain)?;
+                let sealed = keys.seal(&plain)?;
+                let id = stored.record.session.id;
+                if self
+                    .store
+                    .rewrite_state(&id, state.version, &sealed)
+                    .await?
+                {
+                    rewritten += 1;
+                }
+            }
+        }
+        tracing::debug!(rewritten, "states rekeyed");
+        Ok(rewritten)
     }
 
     // ---- helpers --------------------------------------------------------------------------
@@ -700,6 +765,15 @@ impl SessionManager {
 
     /// The expiry a session active at `last_active_at` gets: the idle timeout later, never past
     /// its (effective) absolute expiry.
+    /// The blob to store for an encoded state: encrypted under the current key when keys are
+    /// configured.
+    fn sealed(&self, blob: Vec<u8>) -> Result<Vec<u8>> {
+        match &self.state_keys {
+            Some(keys) => keys.seal(&blob),
+            None => Ok(blob),
+        }
+    }
+
     fn idle_expiry(&self, last_active_at: i64, absolute_expires_at: i64) -> i64 {
         last_active_at
             .saturating_add(self.config.idle_timeout_ms)

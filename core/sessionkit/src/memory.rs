@@ -461,6 +461,17 @@ impl MaintenanceStore for MemoryStore {
             .collect())
     }
 
+    async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool> {
+        let mut inner = self.lock()?;
+        match inner.states.get_mut(id) {
+            Some(state) if state.version == version => {
+                state.blob = blob.to_vec();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn import_session(&self, session: &StoredSession) -> Result<bool> {
         let mut inner = self.lock()?;
         let id = session.record.session.id;

@@ -506,6 +506,12 @@ pub trait MaintenanceStore: SendOutsideWasm + SyncOutsideWasm {
     /// Inserts a session exactly as given, with its state or its cleared-state version, in one
     /// transaction (for import). False, changing nothing, if the id exists.
     async fn import_session(&self, session: &StoredSession) -> Result<bool>;
+
+    /// Replaces the blob of a session's state with `blob` if the state's version is still
+    /// `version`, keeping its version and `updated_at` (re-encryption under another key, which
+    /// changes the bytes, not the state). Whatever the session's status. False, writing
+    /// nothing, when the session has no state or another version (a write came first).
+    async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool>;
 }
 
 /// Persistence for sessions and their state: the three parts together. Implemented by

@@ -197,6 +197,11 @@ impl MaintenanceStore for Interleave {
         self.inner.scan_sessions(after, limit).await
     }
 
+    async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool> {
+        self.before("rewrite_state").await;
+        self.inner.rewrite_state(id, version, blob).await
+    }
+
     async fn import_session(&self, session: &StoredSession) -> Result<bool> {
         self.before("import_session").await;
         self.inner.import_session(session).await
