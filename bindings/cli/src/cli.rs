@@ -54,6 +54,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Encrypt state at rest with the keys in this file: one `<id>:<base64 of 32 bytes>` a
+    /// line, the first the current key (new writes), the others older keys (still read). The
+    /// file must be readable by its owner only (mode 0600). Default: $SESSIONKIT_STATE_KEYS.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state_key_file: Option<PathBuf>,
+
     /// Configuration for this invocation (not stored in the database).
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -259,6 +265,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+
+    /// Rewrite every state not yet under the current state key (older keys, or plain) under it.
+    ///
+    /// Needs --state-key-file (or $SESSIONKIT_STATE_KEYS) with the current key first and every
+    /// key still in use after it; once it reports success, the older keys can be removed.
+    Rekey,
 
     /// Read JSON lines written by `export`; sessions whose id exists already are skipped.
     Import {

@@ -13,6 +13,7 @@ mod database;
 mod demo;
 mod error;
 mod input;
+mod keys;
 mod output;
 
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! Maintenance and reporting commands: `cleanup`, `stats`, `count`.
+//! Maintenance and reporting commands: `cleanup`, `rekey`, `stats`, `count`.
 
 use serde_json::json;
 use sessionkit::SessionManager;
@@ -13,6 +13,23 @@ pub async fn cleanup(m: &SessionManager, p: &Printer) -> CliResult<()> {
     p.print(&Message::new(
         format!("Removed {removed} expired session(s)."),
         json!({ "removed": removed }),
+    ))
+}
+
+/// `rekey`: every state moved under the current state key.
+pub async fn rekey(m: &SessionManager, p: &Printer) -> CliResult<()> {
+    let rewritten = m.rekey_states().await.map_err(|e| match e {
+        sessionkit::Error::InvalidInput { field, .. } if field == "state_keys" => {
+            sessionkit::Error::invalid_input(
+                "state_keys",
+                "no state keys: pass --state-key-file PATH (or set SESSIONKIT_STATE_KEYS)",
+            )
+        }
+        other => other,
+    })?;
+    p.print(&Message::new(
+        format!("Rewrote {rewritten} state(s) under the current key."),
+        json!({ "rewritten": rewritten }),
     ))
 }
 

@@ -23,7 +23,14 @@ pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
         Command::Create(_) | Command::Import { .. } | Command::Serve(_) => Missing::Create,
         _ => Missing::Refuse,
     };
+    // Read before the database is opened: a bad key file changes nothing, not even by
+    // creating the database.
+    let keys = crate::keys::load(global.state_key_file.as_deref())?;
     let manager = database::open(&db, missing, &global.config)?;
+    let manager = match keys {
+        Some(keys) => manager.with_state_keys(keys),
+        None => manager,
+    };
     if let Command::Serve(args) = &cli.command {
         return serve::run(manager, &db, args);
     }
@@ -52,5 +59,6 @@ pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
         Command::Export { out } => transfer::export(m, p, out.as_deref()).await,
         Command::Import { input } => transfer::import(m, p, input.as_deref()).await,
         Command::Serve(_) => Ok(()),
+        Command::Rekey => maintenance::rekey(m, p).await,
     }
 }
