@@ -27,8 +27,6 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use chacha20poly1305::aead::Aead;
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
 use crate::{Error, Result};
@@ -143,22 +141,12 @@ impl StateKeys {
     /// [`StateKeys::seal`] with a given nonce. For test vectors only: a nonce must never be
     /// used twice with one key.
     pub fn seal_with_nonce(&self, plain: &[u8], nonce: &[u8; NONCE_LEN]) -> Result<Vec<u8>> {
-        let key = &self.keys[&self.current];
         let mut blob = Vec::with_capacity(HEADER_LEN + plain.len() + TAG_LEN);
         blob.extend_from_slice(MAGIC);
         blob.push(FORMAT_VERSION);
         blob.extend_from_slice(&self.current.to_le_bytes());
         blob.extend_from_slice(nonce);
-        let cipher = XChaCha20Poly1305::new(&(**key).into());
-        let sealed = cipher
-            .encrypt(
-                &XNonce::from(*nonce),
-                chacha20poly1305::aead::Payload {
-                    msg: plain,
-                    aad: &blob[..AAD_LEN],
-                },
-            )
-            .map_err(|_| Error::storage("state encryption failed"))?;
+        let sealed = cipher::encrypt(&self.keys[&self.current], nonce, plain, &blob[..AAD_LEN])?;
         blob.extend_from_slice(&sealed);
         Ok(blob)
     }
@@ -172,19 +160,76 @@ impl StateKeys {
                 "state blob encrypted under key {id}, which is not configured"
             ))
         })?;
-        XChaCha20Poly1305::new(&(**key).into())
-            .decrypt(
-                &XNonce::from(nonce),
-                chacha20poly1305::aead::Payload {
-                    msg: sealed,
-                    aad: &blob[..AAD_LEN],
-                },
-            )
+        cipher::decrypt(id, key, &nonce, sealed, &blob[..AAD_LEN])
+    }
+}
+
+/// The cipher itself, XChaCha20-Poly1305.
+#[cfg(feature = "state-encryption")]
+mod cipher {
+    use chacha20poly1305::aead::{Aead, Payload};
+    use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
+
+    use super::{KEY_LEN, NONCE_LEN};
+    use crate::{Error, Result};
+
+    pub(super) fn encrypt(
+        key: &[u8; KEY_LEN],
+        nonce: &[u8; NONCE_LEN],
+        msg: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>> {
+        XChaCha20Poly1305::new(&(*key).into())
+            .encrypt(&XNonce::from(*nonce), Payload { msg, aad })
+            .map_err(|_| Error::storage("state encryption failed"))
+    }
+
+    pub(super) fn decrypt(
+        id: u32,
+        key: &[u8; KEY_LEN],
+        nonce: &[u8; NONCE_LEN],
+        msg: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>> {
+        XChaCha20Poly1305::new(&(*key).into())
+            .decrypt(&XNonce::from(*nonce), Payload { msg, aad })
             .map_err(|_| {
                 Error::corrupt(format!(
                     "state blob does not decrypt with key {id} (wrong key, or changed bytes)"
                 ))
             })
+    }
+}
+
+/// A build without the `state-encryption` feature: blobs are recognised, never sealed or opened.
+#[cfg(not(feature = "state-encryption"))]
+mod cipher {
+    use super::{KEY_LEN, NONCE_LEN};
+    use crate::{Error, Result};
+
+    fn not_built() -> Error {
+        Error::corrupt(
+            "state encryption is not built into this sessionkit (feature state-encryption)",
+        )
+    }
+
+    pub(super) fn encrypt(
+        _key: &[u8; KEY_LEN],
+        _nonce: &[u8; NONCE_LEN],
+        _msg: &[u8],
+        _aad: &[u8],
+    ) -> Result<Vec<u8>> {
+        Err(not_built())
+    }
+
+    pub(super) fn decrypt(
+        _id: u32,
+        _key: &[u8; KEY_LEN],
+        _nonce: &[u8; NONCE_LEN],
+        _msg: &[u8],
+        _aad: &[u8],
+    ) -> Result<Vec<u8>> {
+        Err(not_built())
     }
 }
 
@@ -231,7 +276,7 @@ pub(crate) fn unwrap_blob<'a>(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "state-encryption"))]
 mod tests {
     use super::*;
     use crate::ErrorKind;
