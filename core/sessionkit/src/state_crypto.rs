@@ -18,8 +18,9 @@
 //! never garbage. The blob is not bound to its session: someone who can write the database can
 //! move a ciphertext from one session to another, which the encryption does not detect.
 //!
-//! With keys configured, plain blobs (written before encryption was turned on) still read;
-//! `rekey` encrypts them. Without keys, an encrypted blob is `Corrupt` (no key).
+//! With keys configured, plain blobs (written before encryption was turned on) still read, unless
+//! [`StateKeys::refusing_plain_states`] says otherwise; `rekey` encrypts them. Without keys, an
+//! encrypted blob is `Corrupt` (no key).
 //! `tests/vectors/state_encryption.json` holds blobs every platform must produce and read.
 
 use std::collections::BTreeMap;
@@ -49,6 +50,7 @@ pub const KEY_LEN: usize = 32;
 pub struct StateKeys {
     current: u32,
     keys: BTreeMap<u32, Zeroizing<[u8; KEY_LEN]>>,
+    plain_refused: bool,
 }
 
 impl fmt::Debug for StateKeys {
@@ -56,6 +58,7 @@ impl fmt::Debug for StateKeys {
         f.debug_struct("StateKeys")
             .field("current", &self.current)
             .field("ids", &self.keys.keys().collect::<Vec<_>>())
+            .field("plain_refused", &self.plain_refused)
             .finish()
     }
 }
@@ -65,7 +68,19 @@ impl StateKeys {
     pub fn new(id: u32, key: [u8; KEY_LEN]) -> Self {
         let mut keys = BTreeMap::new();
         keys.insert(id, Zeroizing::new(key));
-        StateKeys { current: id, keys }
+        StateKeys {
+            current: id,
+            keys,
+            plain_refused: false,
+        }
+    }
+
+    /// Refuses plain (unencrypted) state blobs as `Corrupt` instead of reading them. Turn it on
+    /// once `rekey` has encrypted every state: from then on, someone who can write the database
+    /// cannot plant a state of their choosing as a plain blob.
+    pub fn refusing_plain_states(mut self) -> Self {
+        self.plain_refused = true;
+        self
     }
 
     /// Adds an older key, still used to read the blobs written under `id`. A second key under
@@ -266,6 +281,11 @@ pub(crate) fn unwrap_blob<'a>(
     blob: &'a [u8],
 ) -> Result<std::borrow::Cow<'a, [u8]>> {
     if !is_encrypted(blob) {
+        if keys.is_some_and(|k| k.plain_refused) {
+            return Err(Error::corrupt(
+                "state blob is not encrypted, and plain states are refused",
+            ));
+        }
         return Ok(std::borrow::Cow::Borrowed(blob));
     }
     match keys {

@@ -253,3 +253,25 @@ fn debug_output_never_shows_a_key() {
         );
     }
 }
+
+#[test]
+fn plain_states_can_be_refused_once_everything_is_encrypted() {
+    let store = Arc::new(MemoryStore::new());
+    let plain_writer = manager(&store, None);
+    let id = session(&plain_writer);
+    block_on(plain_writer.put_state(&id, &json!({"planted": true}), None)).unwrap();
+    let strict = manager(&store, Some(key_one().refusing_plain_states()));
+    assert_eq!(
+        block_on(strict.get_state(&id)).unwrap_err().kind(),
+        ErrorKind::Corrupt
+    );
+    // rekey (with a manager that still reads plain states) encrypts it; then it reads.
+    assert_eq!(
+        block_on(manager(&store, Some(key_one())).rekey_states()).unwrap(),
+        1
+    );
+    assert_eq!(
+        block_on(strict.get_state(&id)).unwrap().unwrap().data,
+        json!({"planted": true})
+    );
+}
