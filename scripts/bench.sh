@@ -3,11 +3,18 @@
 # each paired in the same run with its baseline, interleaved, medians reported.
 #
 #   scripts/bench.sh            full: release build, 10k/100k/1M sessions, the peer
-#                               (benches/peer-tower, built if needed); writes BENCHMARKS.md.
-#                               Takes a while (the 1M cleanup runs dominate).
+#                               (benches/peer-tower, built if needed), the HTTP cases; writes
+#                               BENCHMARKS.md. Takes a while (the 1M cleanup runs dominate).
+#   scripts/bench.sh --http     only the HTTP cases (release builds of `sessionkit serve`, the
+#                               bench and the peer; about 7 minutes of load), put into the
+#                               existing BENCHMARKS.md in place of its HTTP section.
 #   scripts/bench.sh --quick    tiny sizes, few rounds, the dev profile; writes
 #                               target/bench/BENCHMARKS.quick.md. Proves the suite runs (a couple
 #                               of minutes including the build); its figures mean nothing.
+#
+# The HTTP cases (`sessionkit-bench http`) put load on servers started as separate processes on
+# free ports of 127.0.0.1 with wrk (Debian's package, installed when missing) and stop them by
+# pid; they write target/bench/http.json, which the full report includes.
 #
 # Fixtures are cached in target/bench/fixtures (keyed by size and schema version). The browser
 # figures come from target/bench/browser.json, which the full mode first writes by running
@@ -15,33 +22,60 @@
 # Nothing here asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-quick=0
+mode=full
 case "${1:-}" in
-  --quick) quick=1 ;;
+  --quick) mode=quick ;;
+  --http) mode=http ;;
   "") ;;
-  *) echo "usage: scripts/bench.sh [--quick]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [--quick | --http]" >&2; exit 2 ;;
 esac
 
+target=${CARGO_TARGET_DIR:-target}
 mkdir -p target/bench
-peer_args=()
-if [ "$quick" = 1 ]; then
-  cargo build -p sessionkit-bench --locked
-  bench=target/debug/sessionkit-bench
-  # The peer pulls in sqlx: too heavy to compile here, so it joins only if already built.
-  peer_bin=benches/peer-tower/target/release/peer-tower-bench
-  [ -x "$peer_bin" ] && peer_args=(--peer-bin "$peer_bin")
-  "$bench" run --quick --command "scripts/bench.sh --quick" \
-    --notes benches/sessionkit-bench/notes.md "${peer_args[@]}"
-else
-  # The browser case first: its results (target/bench/browser.json) go into the same report.
-  scripts/bench-web.sh
-  cargo build --release -p sessionkit-bench --locked
-  bench=target/release/sessionkit-bench
+
+# The HTTP cases in release builds: `sessionkit serve`, the bench (its bare axum ceiling) and
+# the peer's HTTP binary. Extra arguments go to `sessionkit-bench http`.
+http_release() {
+  apt_install wrk curl
+  cargo build --release --locked -p sessionkit-cli -p sessionkit-bench
+  local peer_http=()
   if [ -f benches/peer-tower/Cargo.toml ]; then
-    cargo build --release --locked --manifest-path benches/peer-tower/Cargo.toml
-    peer_args=(--peer-bin benches/peer-tower/target/release/peer-tower-bench)
+    # Its own target dir (whatever CARGO_TARGET_DIR says), so the paths below hold.
+    CARGO_TARGET_DIR=benches/peer-tower/target \
+      cargo build --release --locked --manifest-path benches/peer-tower/Cargo.toml
+    peer_http=(--peer-bin benches/peer-tower/target/release/peer-tower-http)
   fi
-  "$bench" run --command "scripts/bench.sh" --out BENCHMARKS.md \
-    --notes benches/sessionkit-bench/notes.md "${peer_args[@]}"
-fi
+  "$target/release/sessionkit-bench" http --sessionkit-bin "$target/release/sessionkit" \
+    --out-json target/bench/http.json "${peer_http[@]}" "$@"
+}
+
+peer_args=()
+case "$mode" in
+  quick)
+    cargo build -p sessionkit-bench --locked
+    bench=$target/debug/sessionkit-bench
+    # The peer pulls in sqlx: too heavy to compile here, so it joins only if already built.
+    peer_bin=benches/peer-tower/target/release/peer-tower-bench
+    [ -x "$peer_bin" ] && peer_args=(--peer-bin "$peer_bin")
+    "$bench" run --quick --command "scripts/bench.sh --quick" \
+      --notes benches/sessionkit-bench/notes.md "${peer_args[@]}"
+    ;;
+  http)
+    http_release --splice BENCHMARKS.md --command "scripts/bench.sh --http"
+    ;;
+  full)
+    # The browser and HTTP cases first: their results (target/bench/browser.json,
+    # target/bench/http.json) go into the same report.
+    scripts/bench-web.sh
+    http_release --command "scripts/bench.sh"
+    bench=$target/release/sessionkit-bench
+    if [ -f benches/peer-tower/Cargo.toml ]; then
+      peer_args=(--peer-bin benches/peer-tower/target/release/peer-tower-bench)
+    fi
+    "$bench" run --command "scripts/bench.sh" --out BENCHMARKS.md \
+      --notes benches/sessionkit-bench/notes.md "${peer_args[@]}"
+    ;;
+esac

@@ -3,9 +3,13 @@
 //! `target/bench/` (`--quick`).
 //!
 //! ```text
-//! sessionkit-bench run [--quick] [--out FILE] [--only validate,create,list,cleanup,codec,peer,browser]
-//!                      [--peer-bin PATH] [--browser-json PATH] [--fixtures DIR] [--work DIR]
-//!                      [--corpus DIR] [--notes FILE] [--command TEXT]
+//! sessionkit-bench run [--quick] [--out FILE] [--only validate,create,list,cleanup,codec,peer,http,browser]
+//!                      [--peer-bin PATH] [--browser-json PATH] [--http-json PATH] [--fixtures DIR]
+//!                      [--work DIR] [--corpus DIR] [--notes FILE] [--command TEXT]
+//! sessionkit-bench http --sessionkit-bin PATH [--quick] [--peer-bin PATH] [--out-json FILE]
+//!                       [--splice BENCHMARKS.md] [--fixtures DIR] [--work DIR] [--corpus DIR]
+//!                       [--command TEXT]                   (the HTTP cases, wrk against servers)
+//! sessionkit-bench bare-http --body FILE [--listen ADDR]    (the HTTP ceiling, used by http)
 //! sessionkit-bench cleanup-child <db> manager|store <batch>|bare     (used by run)
 //! sessionkit-bench cleanup-child <db> sql <batch> <pragmas> <delete>  (experiments)
 //! sessionkit-bench page-child <db> <users>                          (used by run)
@@ -19,6 +23,7 @@ mod cleanup;
 mod codec;
 mod fixture;
 mod host;
+mod http;
 mod measure;
 mod ops;
 mod peer;
@@ -114,7 +119,7 @@ impl Params {
     }
 
     /// Sessions owned by the heavy user in a fixture of `n`.
-    fn heavy(n: usize) -> usize {
+    pub(crate) fn heavy(n: usize) -> usize {
         (n / 5).min(20_000)
     }
 }
@@ -125,6 +130,7 @@ struct Options {
     only: Option<Vec<String>>,
     peer_bin: Option<PathBuf>,
     browser_json: PathBuf,
+    http_json: PathBuf,
     notes: Option<PathBuf>,
     command: String,
 }
@@ -132,7 +138,7 @@ struct Options {
 fn usage() -> ! {
     eprintln!(
         "usage: sessionkit-bench run [--quick] [--out FILE] [--only CASES] [--peer-bin PATH] \
-         [--browser-json PATH] [--fixtures DIR] [--work DIR] [--corpus DIR] [--notes FILE] \
+         [--browser-json PATH] [--http-json PATH] [--fixtures DIR] [--work DIR] [--corpus DIR] [--notes FILE] \
          [--command TEXT]"
     );
     std::process::exit(2)
@@ -154,6 +160,7 @@ fn parse_run(args: &[String]) -> Options {
         only: None,
         peer_bin: None,
         browser_json: PathBuf::from("target/bench/browser.json"),
+        http_json: PathBuf::from("target/bench/http.json"),
         notes: None,
         command: String::from("scripts/bench.sh"),
     };
@@ -166,6 +173,7 @@ fn parse_run(args: &[String]) -> Options {
             "--only" => o.only = Some(value().split(',').map(str::to_owned).collect()),
             "--peer-bin" => o.peer_bin = Some(value().into()),
             "--browser-json" => o.browser_json = value().into(),
+            "--http-json" => o.http_json = value().into(),
             "--fixtures" => o.params.fixtures = value().into(),
             "--work" => o.params.work_dir = value().into(),
             "--corpus" => o.params.corpus = value().into(),
@@ -184,6 +192,8 @@ fn main() {
         Some("cleanup-child") => cleanup::child_cleanup(&args[1..]),
         Some("page-child") => cleanup::child_page(&args[1..]),
         Some("codec-loop") => codec::codec_loop(&args[1..]),
+        Some("http") => http::main(&args[1..]),
+        Some("bare-http") => http::bare_http(&args[1..]),
         _ => usage(),
     }
 }
@@ -243,6 +253,23 @@ fn run(o: Options) {
             peer::peer(p, r, o.peer_bin.as_deref())
         });
     }
+    if wants("http") {
+        // Measured before by `sessionkit-bench http` (scripts/bench.sh runs it first).
+        match http::read_outcome(&o.http_json) {
+            Some((checks, section)) => {
+                for check in checks {
+                    report.checks.push(check);
+                }
+                report.section(section);
+            }
+            None => report.section(format!(
+                "## HTTP: `sessionkit serve` under load (wrk)\n\nNo results: `{}` was not \
+                 present for this run (`scripts/bench.sh --http` writes it).\n",
+                o.http_json.display()
+            )),
+        }
+        save(&report);
+    }
     if wants("browser") {
         peer::browser(&mut report, &o.browser_json);
         save(&report);
@@ -274,7 +301,7 @@ fn write_document(o: &Options, report: &Report, seconds: f64) {
     std::fs::write(&o.out, document(o, report, seconds)).expect("write the report");
 }
 
-fn command_output(program: &str, args: &[&str]) -> String {
+pub(crate) fn command_output(program: &str, args: &[&str]) -> String {
     Command::new(program)
         .args(args)
         .output()
