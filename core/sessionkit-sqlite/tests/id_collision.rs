@@ -10,11 +10,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use pollster::block_on;
 use serde_json::json;
-use sessionkit::{
-    ClientKind, Config, InsertOutcome, ManualClock, MemoryStore, NewSession, Result, SessionId,
-    SessionLimit, SessionManager, SessionRecord, StateLookup, StatePut, Store, StoreStats,
-    StoredSession, UserPageQuery, WriteOutcome,
-};
+use serde_json::{Map, Value};
+use sessionkit::*;
 
 /// Delegates to `inner`; while `collide_with` holds an id, the next insert is sent to the
 /// store under that id instead of its own (a 128-bit collision, made to happen).
@@ -27,11 +24,11 @@ struct CollidingStore {
 }
 
 #[async_trait]
-impl Store for CollidingStore {
+impl SessionStore for CollidingStore {
     async fn insert_session(
         &self,
         record: &SessionRecord,
-        limit: Option<SessionLimit>,
+        limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome> {
         let taken = self.collide_with.lock().unwrap().take();
         let mut record = record.clone();
@@ -55,23 +52,32 @@ impl Store for CollidingStore {
         id: &SessionId,
         last_active_at: i64,
         expires_at: i64,
+        live: &Liveness,
     ) -> Result<WriteOutcome> {
         self.inner
-            .touch_session(id, last_active_at, expires_at)
+            .touch_session(id, last_active_at, expires_at, live)
             .await
     }
 
     async fn replace_metadata(
         &self,
         id: &SessionId,
-        expected: &str,
-        metadata: &str,
+        expected_revision: u64,
+        metadata: &Map<String, Value>,
+        revision: u64,
     ) -> Result<WriteOutcome> {
-        self.inner.replace_metadata(id, expected, metadata).await
+        self.inner
+            .replace_metadata(id, expected_revision, metadata, revision)
+            .await
     }
 
-    async fn rotate_session(&self, old: &SessionId, new: &SessionRecord) -> Result<WriteOutcome> {
-        self.inner.rotate_session(old, new).await
+    async fn rotate_session(
+        &self,
+        old: &SessionId,
+        expected_revision: u64,
+        new: &SessionRecord,
+    ) -> Result<WriteOutcome> {
+        self.inner.rotate_session(old, expected_revision, new).await
     }
 
     async fn revoke_session(&self, id: &SessionId) -> Result<WriteOutcome> {
@@ -82,6 +88,10 @@ impl Store for CollidingStore {
         self.inner.delete_session(id).await
     }
 
+    async fn delete_expired_session(&self, id: &SessionId, live: &Liveness) -> Result<bool> {
+        self.inner.delete_expired_session(id, live).await
+    }
+
     async fn list_user_sessions(&self, query: &UserPageQuery) -> Result<Vec<SessionRecord>> {
         self.inner.list_user_sessions(query).await
     }
@@ -90,28 +100,22 @@ impl Store for CollidingStore {
         &self,
         user_id: &str,
         except: Option<&SessionId>,
-        now: i64,
-    ) -> Result<Vec<SessionId>> {
-        self.inner.revoke_user_sessions(user_id, except, now).await
+        live: &Liveness,
+    ) -> Result<Vec<SessionPosition>> {
+        self.inner.revoke_user_sessions(user_id, except, live).await
     }
 
-    async fn delete_expired(&self, now: i64, max: u32) -> Result<u64> {
-        self.inner.delete_expired(now, max).await
+    async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>> {
+        self.inner.delete_user_sessions(user_id, max).await
     }
 
-    async fn count_sessions(
-        &self,
-        user_id: Option<&str>,
-        active_only: bool,
-        now: i64,
-    ) -> Result<u64> {
-        self.inner.count_sessions(user_id, active_only, now).await
+    async fn count_sessions(&self, user_id: Option<&str>, live: Option<&Liveness>) -> Result<u64> {
+        self.inner.count_sessions(user_id, live).await
     }
+}
 
-    async fn stats(&self, now: i64) -> Result<StoreStats> {
-        self.inner.stats(now).await
-    }
-
+#[async_trait]
+impl StateStore for CollidingStore {
     async fn get_state(&self, id: &SessionId) -> Result<StateLookup> {
         self.inner.get_state(id).await
     }
@@ -130,6 +134,26 @@ impl Store for CollidingStore {
 
     async fn clear_state(&self, id: &SessionId) -> Result<WriteOutcome> {
         self.inner.clear_state(id).await
+    }
+}
+
+#[async_trait]
+impl MaintenanceStore for CollidingStore {
+    async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
+        self.inner.delete_expired(live, max).await
+    }
+
+    async fn revoke_live_sessions(
+        &self,
+        after: Option<&SessionId>,
+        max: u32,
+        live: &Liveness,
+    ) -> Result<RevokeBatch> {
+        self.inner.revoke_live_sessions(after, max, live).await
+    }
+
+    async fn stats(&self, query: &StatsQuery) -> Result<StoreStats> {
+        self.inner.stats(query).await
     }
 
     async fn scan_sessions(

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use pollster::block_on;
 use serde_json::json;
 use sessionkit::{
-    ClientKind, Config, ManualClock, NewSession, SessionManager, StateKeys, StateLookup, Store,
+    ClientKind, Config, MaintenanceStore, ManualClock, NewSession, SessionManager, StateKeys,
+    StateLookup, StateStore,
 };
 
 #[test]
@@ -50,7 +51,7 @@ fn states_are_encrypted_in_the_file_and_rekeyed_in_place() {
     );
     assert!(!block_on(store.rewrite_state(&id, 1, b"stale")).unwrap());
     match block_on(store.get_state(&id)).unwrap() {
-        StateLookup::Found { state, .. } => {
+        StateLookup::Found(state) => {
             assert_eq!(sessionkit::state_key_id(&state.blob), Some(2))
         }
         other => panic!("{other:?}"),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use pollster::block_on;
 use serde_json::json;
 use sessionkit::{
-    state_is_encrypted, state_key_id, ClientKind, Config, ErrorKind, ManualClock, MemoryStore,
-    NewSession, SessionId, SessionManager, StateKeys, StateLookup, Store,
+    state_is_encrypted, state_key_id, ClientKind, Config, ErrorKind, MaintenanceStore, ManualClock,
+    MemoryStore, NewSession, SessionId, SessionManager, StateKeys, StateLookup, StateStore,
 };
 
 const T0: i64 = 1_700_000_000_000;
@@ -38,7 +38,7 @@ fn keys_two_then_one() -> StateKeys {
 
 fn stored_blob(store: &MemoryStore, id: &SessionId) -> Vec<u8> {
     match block_on(store.get_state(id)).unwrap() {
-        StateLookup::Found { state, .. } => state.blob,
+        StateLookup::Found(state) => state.blob,
         other => panic!("no state: {other:?}"),
     }
 }
@@ -199,12 +199,12 @@ fn rewrite_state_only_replaces_the_version_it_read() {
         "another version"
     );
     let written = match block_on(store.get_state(&id)).unwrap() {
-        StateLookup::Found { state, .. } => state,
+        StateLookup::Found(state) => state,
         other => panic!("{other:?}"),
     };
     assert!(block_on(store.rewrite_state(&id, 2, b"new bytes")).unwrap());
     match block_on(store.get_state(&id)).unwrap() {
-        StateLookup::Found { state, .. } => {
+        StateLookup::Found(state) => {
             assert_eq!(state.blob, b"new bytes");
             assert_eq!((state.version, state.updated_at), (2, written.updated_at));
         }
