@@ -97,6 +97,7 @@ mod tests {
             session_limit_policy: "reject".to_owned(),
             state_compression_threshold: 10_240,
             state_max_bytes: 5_242_880,
+            context_policy: "signal".to_owned(),
         };
         assert_eq!(literals, default_config());
         assert_eq!(

@@ -724,8 +724,7 @@ impl MaintenanceStore for IndexedDbStore {
     }
 
     async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool> {
-        let tx = self.write(&[STATES])?;
-        let result = async {
+        self.write(&[STATES], async |tx| {
             let states = tx.store(STATES)?;
             match stored_state_in(&states, id).await? {
                 Some(StoredState::Present(state)) if state.version == version => {
@@ -738,9 +737,8 @@ impl MaintenanceStore for IndexedDbStore {
                 }
                 _ => Ok(false),
             }
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     async fn import_session(&self, session: &StoredSession) -> Result<bool> {
