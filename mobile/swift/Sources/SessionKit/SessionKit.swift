@@ -1118,6 +1118,13 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
      */
     func validate(token: String) throws  -> Session
     
+    /**
+     * As `validate`, comparing the request's IP address and User-Agent (either may be unknown)
+     * with the session's stored ones: a difference emits `ContextChanged`, and with
+     * `context_policy = "strict"` refuses the request with `InvalidToken`.
+     */
+    func validateInContext(token: String, ip: String?, userAgent: String?) throws  -> Session
+    
 }
 /**
  * The entry point: one manager per store, safe to share between threads.
@@ -1479,6 +1486,23 @@ open func validate(token: String)throws  -> Session  {
     uniffi_sessionkit_ffi_fn_method_sessionmanager_validate(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(token),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * As `validate`, comparing the request's IP address and User-Agent (either may be unknown)
+     * with the session's stored ones: a difference emits `ContextChanged`, and with
+     * `context_policy = "strict"` refuses the request with `InvalidToken`.
+     */
+open func validateInContext(token: String, ip: String?, userAgent: String?)throws  -> Session  {
+    return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionmanager_validate_in_context(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),
+        FfiConverterOptionString.lower(ip),
+        FfiConverterOptionString.lower(userAgent),uniffiCallStatus
     )
 })
 }
@@ -1957,6 +1981,11 @@ public struct Config: Equatable, Hashable {
      * State larger than this (serialized JSON bytes) is refused (default 5 MiB).
      */
     public var stateMaxBytes: UInt64
+    /**
+     * What `validate_in_context` does when a request's IP or User-Agent differs from the
+     * stored ones: `"signal"` (default) emits `ContextChanged`, `"strict"` also refuses.
+     */
+    public var contextPolicy: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1982,7 +2011,11 @@ public struct Config: Equatable, Hashable {
          */stateCompressionThreshold: UInt64 = UInt64(10240), 
         /**
          * State larger than this (serialized JSON bytes) is refused (default 5 MiB).
-         */stateMaxBytes: UInt64 = UInt64(5242880)) {
+         */stateMaxBytes: UInt64 = UInt64(5242880), 
+        /**
+         * What `validate_in_context` does when a request's IP or User-Agent differs from the
+         * stored ones: `"signal"` (default) emits `ContextChanged`, `"strict"` also refuses.
+         */contextPolicy: String = "signal") {
         self.idleTimeoutMs = idleTimeoutMs
         self.absoluteTimeoutMs = absoluteTimeoutMs
         self.touchIntervalMs = touchIntervalMs
@@ -1990,6 +2023,7 @@ public struct Config: Equatable, Hashable {
         self.sessionLimitPolicy = sessionLimitPolicy
         self.stateCompressionThreshold = stateCompressionThreshold
         self.stateMaxBytes = stateMaxBytes
+        self.contextPolicy = contextPolicy
     }
 
     
@@ -2014,7 +2048,8 @@ public struct FfiConverterTypeConfig: FfiConverterRustBuffer {
                 maxSessionsPerUser: FfiConverterOptionUInt32.read(from: &buf), 
                 sessionLimitPolicy: FfiConverterString.read(from: &buf), 
                 stateCompressionThreshold: FfiConverterUInt64.read(from: &buf), 
-                stateMaxBytes: FfiConverterUInt64.read(from: &buf)
+                stateMaxBytes: FfiConverterUInt64.read(from: &buf), 
+                contextPolicy: FfiConverterString.read(from: &buf)
         )
     }
 
@@ -2026,6 +2061,7 @@ public struct FfiConverterTypeConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.sessionLimitPolicy, into: &buf)
         FfiConverterUInt64.write(value.stateCompressionThreshold, into: &buf)
         FfiConverterUInt64.write(value.stateMaxBytes, into: &buf)
+        FfiConverterString.write(value.contextPolicy, into: &buf)
     }
 }
 
@@ -3035,6 +3071,20 @@ public enum Event: Equatable, Hashable {
          */sessionId: String
     )
     /**
+     * A request's IP address or User-Agent differed from the session's stored ones.
+     */
+    case contextChanged(
+        /**
+         * The session.
+         */sessionId: String, 
+        /**
+         * The IP address differed.
+         */ipChanged: Bool, 
+        /**
+         * The User-Agent differed.
+         */userAgentChanged: Bool
+    )
+    /**
      * A session's state was written or cleared.
      */
     case stateChanged(
@@ -3092,10 +3142,13 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         case 6: return .expired(sessionId: try FfiConverterString.read(from: &buf)
         )
         
-        case 7: return .stateChanged(sessionId: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt64.read(from: &buf)
+        case 7: return .contextChanged(sessionId: try FfiConverterString.read(from: &buf), ipChanged: try FfiConverterBool.read(from: &buf), userAgentChanged: try FfiConverterBool.read(from: &buf)
         )
         
-        case 8: return .cleanupCompleted(removed: try FfiConverterUInt64.read(from: &buf)
+        case 8: return .stateChanged(sessionId: try FfiConverterString.read(from: &buf), version: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 9: return .cleanupCompleted(removed: try FfiConverterUInt64.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3139,14 +3192,21 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
             FfiConverterString.write(sessionId, into: &buf)
             
         
-        case let .stateChanged(sessionId,version):
+        case let .contextChanged(sessionId,ipChanged,userAgentChanged):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(sessionId, into: &buf)
+            FfiConverterBool.write(ipChanged, into: &buf)
+            FfiConverterBool.write(userAgentChanged, into: &buf)
+            
+        
+        case let .stateChanged(sessionId,version):
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(sessionId, into: &buf)
             FfiConverterUInt64.write(version, into: &buf)
             
         
         case let .cleanupCompleted(removed):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterUInt64.write(removed, into: &buf)
             
         }
@@ -3699,6 +3759,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_validate() != 57996) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_validate_in_context() != 29159) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_constructor_manualclock_new() != 57933) {
