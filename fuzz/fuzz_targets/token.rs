@@ -11,7 +11,10 @@ use base64::Engine;
 use libfuzzer_sys::fuzz_target;
 use pollster::block_on;
 use serde_json::Map;
-use sessionkit::{ClientInfo, ClientKind, Config, Error, MaintenanceStore, ManualClock, MemoryStore, Session, SessionId, SessionManager, SessionRecord, SessionStore, StateStore, Store, TokenHash};
+use sessionkit::{
+    ClientInfo, ClientKind, Config, Error, MaintenanceStore, ManualClock, MemoryStore, Session,
+    SessionId, SessionManager, SessionRecord, SessionStore, StateStore, Store, TokenHash,
+};
 use sha2::{Digest, Sha256};
 
 const NOW: i64 = 1_700_000_000_000;

@@ -184,6 +184,7 @@ test('Config: a class with optional fields, or an object literal', async () => {
     sessionLimitPolicy: 'reject',
     stateCompressionThreshold: 10_240,
     stateMaxBytes: 5_242_880,
+    contextPolicy: 'signal',
   });
   const fromClass = new Config({ idleTimeoutMs: 60_000, touchIntervalMs: 0 });
   fromClass.maxSessionsPerUser = 2;

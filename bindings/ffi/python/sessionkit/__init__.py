@@ -309,8 +309,8 @@ class Stats:
 @dataclass(frozen=True)
 class Event:
     """Something that happened (SPEC §4). ``type`` is ``Created``, ``Rotated``,
-    ``MetadataUpdated``, ``Revoked``, ``Deleted``, ``Expired``, ``StateChanged`` or
-    ``CleanupCompleted``; fields that the type does not have are None."""
+    ``MetadataUpdated``, ``Revoked``, ``Deleted``, ``Expired``, ``StateChanged``,
+    ``ContextChanged`` or ``CleanupCompleted``; fields that the type does not have are None."""
 
     type: str
     session_id: Optional[str] = None
@@ -318,6 +318,8 @@ class Event:
     old_session_id: Optional[str] = None
     version: Optional[int] = None
     removed: Optional[int] = None
+    ip_changed: Optional[bool] = None
+    user_agent_changed: Optional[bool] = None
 
     _FIELDS = {
         "Created": ("session_id", "user_id"),
@@ -327,6 +329,7 @@ class Event:
         "Deleted": ("session_id",),
         "Expired": ("session_id",),
         "StateChanged": ("session_id", "version"),
+        "ContextChanged": ("session_id", "ip_changed", "user_agent_changed"),
         "CleanupCompleted": ("removed",),
     }
 
@@ -361,6 +364,7 @@ _EVENT_VARIANTS = (
     (_ffi.Event.DELETED, "Deleted"),
     (_ffi.Event.EXPIRED, "Expired"),
     (_ffi.Event.STATE_CHANGED, "StateChanged"),
+    (_ffi.Event.CONTEXT_CHANGED, "ContextChanged"),
     (_ffi.Event.CLEANUP_COMPLETED, "CleanupCompleted"),
 )
 
@@ -517,6 +521,14 @@ class SessionManager:
         """The session of a bearer token, sliding its idle expiry. Every bad token is
         ``InvalidToken``; ``Expired``/``Revoked`` only with the right secret."""
         return Session._of(_call(self._native.validate, token))
+
+    def validate_in_context(
+        self, token: str, ip: Optional[str] = None, user_agent: Optional[str] = None
+    ) -> Session:
+        """``validate``, comparing the request's IP and User-Agent with the stored ones: a
+        difference emits ``ContextChanged``; with ``context_policy="strict"`` it is refused
+        (``InvalidToken``)."""
+        return Session._of(_call(self._native.validate_in_context, token, ip, user_agent))
 
     def get(self, id: str) -> Session:
         """The session with this id, whatever its status."""

@@ -174,6 +174,10 @@ object Conformance {
         is Event.Deleted -> linkedMapOf("type" to "Deleted", "session_id" to e.sessionId)
         is Event.Expired -> linkedMapOf("type" to "Expired", "session_id" to e.sessionId)
         is Event.StateChanged -> linkedMapOf("type" to "StateChanged", "session_id" to e.sessionId, "version" to num(e.version))
+        is Event.ContextChanged -> linkedMapOf(
+            "type" to "ContextChanged", "session_id" to e.sessionId,
+            "ip_changed" to e.ipChanged, "user_agent_changed" to e.userAgentChanged,
+        )
         is Event.CleanupCompleted -> linkedMapOf("type" to "CleanupCompleted", "removed" to num(e.removed))
     }
 
