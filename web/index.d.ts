@@ -290,6 +290,10 @@ export class SessionManager {
   listUserSessions(userId: string, options?: ListOptions): Promise<Page<Session>>;
   /** Revokes every active session of a user except `except`; resolves with the count. */
   revokeUserSessions(userId: string, except?: string | null): Promise<number>;
+  /** Revokes every live session of every user (in batches); resolves with the count. */
+  revokeAllSessions(): Promise<number>;
+  /** Deletes every session and state of a user (account deletion, erasure); resolves with the count. */
+  deleteUserSessions(userId: string): Promise<number>;
   /** Removes every expired session; resolves with the count. */
   cleanupExpired(): Promise<number>;
   /** Sessions neither revoked nor expired. */

@@ -193,6 +193,14 @@ export class SessionManager {
     return async(() => this[core].revokeUserSessions(userId, except));
   }
 
+  revokeAllSessions() {
+    return async(() => this[core].revokeAllSessions());
+  }
+
+  deleteUserSessions(userId) {
+    return async(() => this[core].deleteUserSessions(userId));
+  }
+
   cleanupExpired() {
     return async(() => this[core].cleanupExpired());
   }

@@ -331,3 +331,22 @@ for (const c of vectors.corrupt) {
     assert.equal(await target.countActive(), 0, 'nothing was imported');
   });
 }
+
+test('revokeAllSessions, deleteUserSessions and validateInContext', async () => {
+  const { manager } = await open({ contextPolicy: 'strict' });
+  const events = [];
+  const unsubscribe = manager.subscribe((e) => events.push(e));
+  const a = await manager.create({ userId: 'a', clientKind: 'web', ip: '192.0.2.1', userAgent: 'app/1' });
+  await manager.create({ userId: 'b', clientKind: 'web' });
+  await manager.create({ userId: 'b', clientKind: 'mobile' });
+  await manager.validateInContext(a.token, { ip: '192.0.2.1', userAgent: 'app/1' });
+  await rejectsWith(manager.validateInContext(a.token, { ip: '192.0.2.1', userAgent: 'app/2' }), 'InvalidToken');
+  const changed = events.filter((e) => e.type === 'ContextChanged');
+  assert.deepEqual(changed, [
+    { type: 'ContextChanged', sessionId: a.session.id, ipChanged: false, userAgentChanged: true },
+  ]);
+  assert.equal(await manager.deleteUserSessions('b'), 2);
+  assert.equal(await manager.revokeAllSessions(), 1);
+  await rejectsWith(manager.validate(a.token), 'Revoked');
+  unsubscribe();
+});

@@ -215,6 +215,16 @@ pub enum Command {
         except: Option<String>,
     },
 
+    /// Revoke every live session of every user ("end every user's sessions"), in batches.
+    RevokeAll,
+
+    /// Delete every session and state of a user (account deletion, erasure requests).
+    DeleteUser {
+        /// The user.
+        #[arg(long)]
+        user: String,
+    },
+
     /// Mark a session active now, sliding its idle expiry.
     Touch {
         /// The session id.

@@ -554,3 +554,23 @@ fn a_link_at_the_default_database_path_is_never_followed() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn revoke_all_ends_everyones_sessions_and_delete_user_erases_one_user() {
+    let db = Db::new();
+    let (_, alice) = db.create("alice", "web");
+    let (_, bob) = db.create("bob", "mobile");
+    db.create("bob", "desktop");
+    let erased = db
+        .run(&["--json", "delete-user", "--user", "bob"])
+        .ok()
+        .json();
+    assert_eq!(erased["deleted"], 2);
+    assert_eq!(db.run(&["--json", "count"]).ok().json()["count"], 1);
+    let revoked = db.run(&["--json", "revoke-all"]).ok().json();
+    assert_eq!(revoked["revoked"], 1);
+    let refused = db.run(&["--json", "validate", &alice]);
+    assert_eq!(refused.json()["error"]["kind"], "Revoked");
+    let refused = db.run(&["--json", "validate", &bob]);
+    assert_eq!(refused.json()["error"]["kind"], "InvalidToken");
+}

@@ -155,6 +155,20 @@ impl SessionManager {
         )?)
     }
 
+    /// Revokes every live session of every user ("end every user's sessions"), in bounded
+    /// batches. Returns how many were revoked.
+    pub fn revoke_all_sessions(&self) -> Result<u64> {
+        Ok(pollster::block_on(self.inner.revoke_all_sessions())?)
+    }
+
+    /// Deletes every session of a user, whatever its status, with its state (account deletion,
+    /// erasure requests). Returns how many were deleted.
+    pub fn delete_user_sessions(&self, user_id: String) -> Result<u64> {
+        Ok(pollster::block_on(
+            self.inner.delete_user_sessions(&user_id),
+        )?)
+    }
+
     /// Removes every expired session (and its state). Returns how many were removed.
     pub fn cleanup_expired(&self) -> Result<u64> {
         Ok(pollster::block_on(self.inner.cleanup_expired())?)

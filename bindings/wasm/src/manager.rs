@@ -241,6 +241,20 @@ impl SessionManagerCore {
         })
     }
 
+    /// Revokes every live session of every user; resolves with the count.
+    #[wasm_bindgen(js_name = revokeAllSessions)]
+    pub fn revoke_all_sessions(&self) -> Promise {
+        let m = self.shared();
+        promise(async move { Ok(number(m.revoke_all_sessions().await?)) })
+    }
+
+    /// Deletes every session (and state) of a user; resolves with the count.
+    #[wasm_bindgen(js_name = deleteUserSessions)]
+    pub fn delete_user_sessions(&self, user_id: JsValue) -> Promise {
+        let (m, user_id) = (self.shared(), convert::text(&user_id, "user_id"));
+        promise(async move { Ok(number(m.delete_user_sessions(&user_id?).await?)) })
+    }
+
     /// Removes every expired session; resolves with the count.
     #[wasm_bindgen(js_name = cleanupExpired)]
     pub fn cleanup_expired(&self) -> Promise {

@@ -47,6 +47,8 @@ pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
         Command::RevokeUser { user, except } => {
             sessions::revoke_user(m, p, user, except.as_deref()).await
         }
+        Command::RevokeAll => sessions::revoke_all(m, p).await,
+        Command::DeleteUser { user } => sessions::delete_user(m, p, user).await,
         Command::Touch { id } => sessions::touch(m, p, id).await,
         Command::Rotate { id } => sessions::rotate(m, p, id).await,
         Command::Metadata { id, patch } => sessions::metadata(m, p, id, patch).await,

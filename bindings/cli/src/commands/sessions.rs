@@ -110,6 +110,24 @@ pub async fn revoke_user(
     ))
 }
 
+/// `revoke-all`: revokes every live session of every user.
+pub async fn revoke_all(m: &SessionManager, p: &Printer) -> CliResult<()> {
+    let revoked = m.revoke_all_sessions().await?;
+    p.print(&Message::new(
+        format!("Revoked {revoked} session(s) of every user."),
+        json!({ "revoked": revoked }),
+    ))
+}
+
+/// `delete-user`: deletes every session and state of a user.
+pub async fn delete_user(m: &SessionManager, p: &Printer, user: &str) -> CliResult<()> {
+    let deleted = m.delete_user_sessions(user).await?;
+    p.print(&Message::new(
+        format!("Deleted {deleted} session(s) of {user}, with their state."),
+        json!({ "user_id": user, "deleted": deleted }),
+    ))
+}
+
 /// `touch`: marks a session active now.
 pub async fn touch(m: &SessionManager, p: &Printer, id: &str) -> CliResult<()> {
     let id = input::session_id(id)?;

@@ -582,6 +582,15 @@ class SessionManager:
         page = _call(self._native.list_user_sessions, user_id, ListOptions(**given))
         return Page(items=[Session._of(s) for s in page.items], next_cursor=page.next_cursor)
 
+    def revoke_all_sessions(self) -> int:
+        """Revokes every live session of every user, in batches. Returns the count."""
+        return _call(self._native.revoke_all_sessions)
+
+    def delete_user_sessions(self, user_id: str) -> int:
+        """Deletes every session and state of a user (account deletion, erasure). Returns the
+        count."""
+        return _call(self._native.delete_user_sessions, user_id)
+
     def revoke_user_sessions(self, user_id: str, except_: Optional[str] = None, **kw: Any) -> int:
         """Revokes every active session of a user but ``except_`` (also accepted as
         ``except_id=`` or ``**{"except": id}``): "sign out everywhere else". Returns the count."""

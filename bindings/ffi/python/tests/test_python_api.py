@@ -309,3 +309,33 @@ def test_public_names():
     for name in sessionkit.__all__:
         assert hasattr(sessionkit, name), name
     from sessionkit import Config, ManualClock, SessionManager, SessionkitError  # noqa: F401
+
+
+def test_revoke_all_and_delete_user_sessions(manager):
+    a = manager.create(user_id="a", client_kind="web")
+    manager.create(user_id="b", client_kind="web")
+    manager.create(user_id="b", client_kind="mobile")
+    assert manager.delete_user_sessions("b") == 2
+    assert manager.revoke_all_sessions() == 1
+    with pytest.raises(SessionkitError) as err:
+        manager.validate(a.token)
+    assert err.value.kind == "Revoked"
+
+
+def test_validate_in_context_signals_and_the_strict_policy_refuses(clock):
+    for policy in ("signal", "strict"):
+        m = SessionManager.open_memory(Config(context_policy=policy), clock)
+        seen = []
+        sub = m.subscribe(seen.append)
+        created = m.create(user_id="u", client_kind="web", ip="192.0.2.1", user_agent="app/1")
+        m.validate_in_context(created.token, "192.0.2.1", "app/1")
+        assert [e.type for e in seen] == ["Created"]
+        if policy == "signal":
+            m.validate_in_context(created.token, "198.51.100.2", "app/1")
+        else:
+            with pytest.raises(SessionkitError) as err:
+                m.validate_in_context(created.token, "198.51.100.2", "app/1")
+            assert err.value.kind == "InvalidToken"
+        changed = [e for e in seen if e.type == "ContextChanged"]
+        assert [(e.ip_changed, e.user_agent_changed) for e in changed] == [(True, False)]
+        sub.close()

@@ -1043,6 +1043,12 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
     func delete(id: String) throws 
     
     /**
+     * Deletes every session of a user, whatever its status, with its state (account deletion,
+     * erasure requests). Returns how many were deleted.
+     */
+    func deleteUserSessions(userId: String) throws  -> UInt64
+    
+    /**
      * The session with this id, whatever its status.
      */
     func get(id: String) throws  -> Session
@@ -1078,6 +1084,12 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
      * Revokes a session (soft: it stays listed with `active = false`).
      */
     func revoke(id: String) throws 
+    
+    /**
+     * Revokes every live session of every user ("end every user's sessions"), in bounded
+     * batches. Returns how many were revoked.
+     */
+    func revokeAllSessions() throws  -> UInt64
     
     /**
      * Revokes every active session of a user except `except` ("sign out everywhere else").
@@ -1299,6 +1311,20 @@ open func delete(id: String)throws   {try rustCallWithError(FfiConverterTypeSess
 }
     
     /**
+     * Deletes every session of a user, whatever its status, with its state (account deletion,
+     * erasure requests). Returns how many were deleted.
+     */
+open func deleteUserSessions(userId: String)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionmanager_delete_user_sessions(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The session with this id, whatever its status.
      */
 open func get(id: String)throws  -> Session  {
@@ -1392,6 +1418,19 @@ open func revoke(id: String)throws   {try rustCallWithError(FfiConverterTypeSess
         FfiConverterString.lower(id),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Revokes every live session of every user ("end every user's sessions"), in bounded
+     * batches. Returns how many were revoked.
+     */
+open func revokeAllSessions()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionmanager_revoke_all_sessions(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -3719,6 +3758,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_delete() != 7082) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_delete_user_sessions() != 59244) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_get() != 38893) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3738,6 +3780,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_revoke() != 57194) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_revoke_all_sessions() != 1828) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_revoke_user_sessions() != 13631) {
