@@ -64,7 +64,7 @@ st -H "Authorization: Bearer $token" --include-path-regex '^/v1/session' \
 kill -TERM "$server_pid"
 wait "$server_pid"
 server_pid=""
-if grep -qF "$key" "$work/log" || grep -qF "${token#*.}" "$work/log"; then
+if grep -qF -e "$key" "$work/log" || grep -qF -e "${token#*.}" "$work/log"; then
   echo "a secret reached the server log" >&2
   exit 1
 fi
