@@ -133,7 +133,15 @@ fn user_range(user_id: &str, after: Option<&SessionPosition>) -> Result<JsValue>
     // Arrays sort after every number, so `[user, []]` is above all of the user's keys.
     let upper = match after {
         Some(after) => {
-            js_sys::Array::of3(&user, &number(after.last_active_at)?, &id_key(&after.id))
+            // The position comes from a caller's cursor: one this store cannot hold is the
+            // caller's error, not the store's.
+            let at = number(after.last_active_at).map_err(|_| {
+                sessionkit::Error::invalid_input(
+                    "cursor",
+                    "its position is outside the times this store holds (±(2^53 − 1) ms)",
+                )
+            })?;
+            js_sys::Array::of3(&user, &at, &id_key(&after.id))
         }
         None => js_sys::Array::of2(&user, &js_sys::Array::new()),
     };
@@ -423,7 +431,7 @@ impl SessionStore for IndexedDbStore {
             let sessions = tx.store(SESSIONS)?;
             let by_user = index(&sessions, USER_ACTIVITY)?;
             let range = user_range(user_id, None)?;
-            let mut cursor = index_key_cursor(&by_user, &range, IdbCursorDirection::Next)?;
+            let mut cursor = index_key_cursor(&by_user, &range, IdbCursorDirection::Prev)?;
             let mut keys = Vec::new();
             while let Some(item) = step(&mut cursor).await? {
                 keys.push(item.primary_key);

@@ -523,6 +523,42 @@ async fn times_beyond_exact_javascript_integers_are_refused_unwritten() {
 }
 
 #[wasm_bindgen_test]
+async fn a_cursor_past_exact_javascript_integers_is_invalid_input() {
+    let name = unique_name("cursor-range");
+    let store = fresh_store(&name).await;
+    let query = sessionkit::UserPageQuery {
+        user_id: "dave".to_owned(),
+        live: None,
+        after: Some(sessionkit::SessionPosition {
+            last_active_at: 1 << 53,
+            id: id(1),
+        }),
+        limit: 10,
+    };
+    let err = store.list_user_sessions(&query).await.expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(matches!(err, sessionkit::Error::InvalidInput { ref field, .. } if field == "cursor"));
+    // The same through the engine, with a well-formed cursor crafted for that position.
+    let manager = SessionManager::open(store.into_shared(), Config::default()).expect("manager");
+    let cursor = sessionkit::PageCursor {
+        last_active_at: -(1 << 60),
+        id: id(1),
+    }
+    .encode("dave", false);
+    let options = sessionkit::ListOptions {
+        cursor: Some(cursor),
+        ..sessionkit::ListOptions::default()
+    };
+    let err = manager
+        .list_user_sessions("dave", &options)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    drop(manager);
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
 async fn concurrent_conditional_writes_stay_atomic() {
     let name = unique_name("atomic");
     let store = fresh_store(&name).await;

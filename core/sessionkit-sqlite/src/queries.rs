@@ -124,10 +124,11 @@ pub(crate) const COUNT_USER_LIVE: &str = "SELECT count(*) FROM sessions \
      WHERE user_id = ?1 AND active = 1 AND expires_at > ?2 \
      AND last_active_at > ?3 AND created_at > ?4";
 
-/// Deletes up to ?2 sessions of a user (their state by cascade); returns their ids.
-/// ?1 user_id, ?2 limit.
+/// Deletes up to ?2 sessions of a user, newest activity first (their state by cascade);
+/// returns their ids. ?1 user_id, ?2 limit.
 pub(crate) const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE id IN (\
-     SELECT id FROM sessions WHERE user_id = ?1 LIMIT ?2) RETURNING id";
+     SELECT id FROM sessions WHERE user_id = ?1 \
+     ORDER BY last_active_at DESC, id DESC LIMIT ?2) RETURNING id";
 
 // ---- all sessions ----------------------------------------------------------------------------
 

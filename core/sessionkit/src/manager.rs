@@ -221,11 +221,10 @@ impl SessionManager {
         context: Option<&crate::RequestContext>,
     ) -> Result<Session> {
         let parsed = ParsedToken::parse(token)?;
-        let record = self
-            .store
-            .get_session(&parsed.id)
-            .await?
-            .ok_or(Error::InvalidToken)?;
+        let Some(record) = self.store.get_session(&parsed.id).await? else {
+            parsed.match_nothing();
+            return Err(Error::InvalidToken);
+        };
         if !parsed.matches(&record.token_hash) {
             return Err(Error::InvalidToken);
         }

@@ -436,8 +436,9 @@ pub trait SessionStore: SendOutsideWasm + SyncOutsideWasm {
         live: &Liveness,
     ) -> Result<Vec<SessionPosition>>;
 
-    /// Deletes up to `max` sessions of `user_id` (whatever their status) with their state, in
-    /// one transaction; returns their ids, in any order. Fewer than `max` means none is left.
+    /// Deletes up to `max` sessions of `user_id` (whatever their status), the first `max` in
+    /// listing order (newest activity first, ties by id descending), with their state, in one
+    /// transaction; returns their ids, in any order. Fewer than `max` means none is left.
     async fn delete_user_sessions(&self, user_id: &str, max: u32) -> Result<Vec<SessionId>>;
 
     /// Counts the sessions of one user (or of all), only those `live` admits when given, from

@@ -91,6 +91,13 @@ impl ParsedToken {
     pub(crate) fn matches(&self, stored: &TokenHash) -> bool {
         TokenHash::of_secret(&self.secret).ct_matches(stored)
     }
+
+    /// The work of [`ParsedToken::matches`] against a hash no secret has, for an id that names
+    /// no session: refusing it takes as long as refusing a wrong secret, so the time taken does
+    /// not tell which ids exist.
+    pub(crate) fn match_nothing(&self) {
+        std::hint::black_box(self.matches(&TokenHash::NONE));
+    }
 }
 
 /// SHA-256 of a token's secret: what a store keeps instead of the token.
@@ -98,6 +105,9 @@ impl ParsedToken {
 pub struct TokenHash([u8; 32]);
 
 impl TokenHash {
+    /// Compared against when there is no stored hash (SHA-256 has no known all-zero preimage).
+    const NONE: TokenHash = TokenHash([0; 32]);
+
     /// Wraps 32 stored bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         TokenHash(bytes)
@@ -116,6 +126,8 @@ impl TokenHash {
     }
 
     fn of_secret(secret: &[u8; SECRET_LEN]) -> Self {
+        #[cfg(test)]
+        tests::HASHED.with(|n| n.set(n.get() + 1));
         TokenHash(Sha256::digest(secret).into())
     }
 
@@ -133,6 +145,39 @@ impl fmt::Debug for TokenHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// How many secrets this thread hashed.
+        pub(super) static HASHED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    fn hashes_during(work: impl FnOnce()) -> u64 {
+        let before = HASHED.with(|n| n.get());
+        work();
+        HASHED.with(|n| n.get()) - before
+    }
+
+    #[test]
+    fn an_unknown_id_is_refused_after_the_same_hashing_as_a_wrong_secret() {
+        use crate::{ClientKind, Config, MemoryStore, NewSession, SessionManager};
+        use std::sync::Arc;
+        let m = SessionManager::open(Arc::new(MemoryStore::new()), Config::default()).unwrap();
+        let created = pollster::block_on(m.create(NewSession::new("u", ClientKind::Web))).unwrap();
+        let token = created.token.as_str();
+        // Another secret under the known id, and the right secret under an unknown id.
+        let (other, _) = Token::generate(created.session.id).unwrap();
+        let wrong_secret = format!("{}{}", &token[..23], &other.as_str()[23..]);
+        let unknown_id = format!("{}{}", SessionId::from_bytes([9; 16]), &token[22..]);
+        for (case, bad) in [("wrong secret", &wrong_secret), ("unknown id", &unknown_id)] {
+            let hashed = hashes_during(|| {
+                assert_eq!(
+                    pollster::block_on(m.validate(bad)).unwrap_err(),
+                    Error::InvalidToken
+                );
+            });
+            assert_eq!(hashed, 1, "{case}");
+        }
+    }
 
     #[test]
     fn generated_token_parses_and_matches_its_hash_only() {
