@@ -598,8 +598,6 @@ impl MaintenanceStore for SqliteStore {
             while let Some(row) = rows.next()? {
                 revoked.push(rows::session_id(&row.get::<_, Vec<u8>>(0)?)?);
             }
-            // RETURNING has no order: report in id order.
-            revoked.sort_unstable();
             let next = if looked == i64::from(max) {
                 Some(rows::session_id(&last)?)
             } else {

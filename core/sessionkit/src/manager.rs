@@ -464,7 +464,9 @@ impl SessionManager {
                 .revoke_live_sessions(after.as_ref(), CLEANUP_BATCH, &live)
                 .await?;
             revoked += batch.revoked.len() as u64;
-            for id in batch.revoked {
+            let mut ids = batch.revoked;
+            ids.sort_unstable();
+            for id in ids {
                 self.events.emit(Event::Revoked { session_id: id });
             }
             match batch.next {

@@ -320,7 +320,11 @@ async fn step(w: &mut World, memory: &dyn Store, store: &dyn Store) -> Result<St
             let live = w.live();
             both!("revoke_live_sessions", |s| s
                 .revoke_live_sessions(after.as_ref(), max, &live)
-                .await)
+                .await
+                .map(|mut batch| {
+                    batch.revoked.sort_unstable();
+                    batch
+                }))
         }
         13 if w.rng.chance(15) => {
             let user = *w.rng.pick(&USERS);
