@@ -12,8 +12,8 @@ use libfuzzer_sys::fuzz_target;
 use pollster::block_on;
 use serde_json::Map;
 use sessionkit::{
-    ClientInfo, ClientKind, Config, Error, MaintenanceStore, ManualClock, MemoryStore, Session,
-    SessionId, SessionManager, SessionRecord, SessionStore, StateStore, Store, TokenHash,
+    ClientInfo, ClientKind, Config, Error, ManualClock, MemoryStore, Session, SessionId,
+    SessionManager, SessionRecord, SessionStore, TokenHash,
 };
 use sha2::{Digest, Sha256};
 
