@@ -194,20 +194,21 @@ impl SessionStore for IndexedDbStore {
                 let by_user = index(&sessions, USER_ACTIVITY)?;
                 let range = user_range(&new.user_id, None)?;
                 let mut cursor = index_cursor(&by_user, &range, IdbCursorDirection::Prev)?;
-                let mut live = BTreeMap::new();
+                let mut live = Vec::new();
                 while let Some(item) = step(&mut cursor).await? {
                     let existing = session_from_js(&item.value)?;
                     if limit.live.admits(&existing.session) {
-                        live.insert(existing.session.id, existing);
+                        live.push(existing);
                     }
                 }
-                let positions = live.values().map(SessionRecord::position).collect();
+                let positions = live.iter().map(SessionRecord::position).collect();
                 match limit.decide(positions) {
                     LimitDecision::Reject => return Ok(InsertOutcome::LimitReached),
                     LimitDecision::Admit { evict } => {
+                        // In the order decided (a user's live sessions are few).
                         for id in evict {
-                            if let Some(old) = live.remove(&id) {
-                                evicted.push(old);
+                            if let Some(at) = live.iter().position(|r| r.session.id == id) {
+                                evicted.push(live.swap_remove(at));
                             }
                         }
                     }

@@ -464,9 +464,8 @@ impl SessionManager {
                 .revoke_live_sessions(after.as_ref(), CLEANUP_BATCH, &live)
                 .await?;
             revoked += batch.revoked.len() as u64;
-            let mut ids = batch.revoked;
-            ids.sort_unstable();
-            for id in ids {
+            // One event per session; within a batch, in no particular order.
+            for id in batch.revoked {
                 self.events.emit(Event::Revoked { session_id: id });
             }
             match batch.next {
@@ -484,13 +483,13 @@ impl SessionManager {
         validation::user_id(user_id)?;
         let mut deleted = 0;
         loop {
-            let mut ids = self
+            let ids = self
                 .store
                 .delete_user_sessions(user_id, CLEANUP_BATCH)
                 .await?;
-            ids.sort_unstable();
             deleted += ids.len() as u64;
             let last_batch = ids.len() < CLEANUP_BATCH as usize;
+            // One event per session; within a batch, in no particular order.
             for id in ids {
                 self.events.emit(Event::Deleted { session_id: id });
             }

@@ -61,8 +61,10 @@ pub(crate) fn stats_query(live: Liveness) -> StatsQuery {
 /// Ids by most recent activity first, ties by id descending (the order of every listing).
 pub(crate) fn newest_first(positions: &[SessionPosition]) -> Vec<SessionId> {
     let mut sorted = positions.to_vec();
-    sorted.sort_unstable_by(|a, b| b.cmp(a));
-    sorted.into_iter().map(|p| p.id).collect()
+    // Ascending then reversed: the one sort of positions the engine has (the limit's is the
+    // same), so the wasm build carries one copy of it.
+    sorted.sort_unstable();
+    sorted.into_iter().rev().map(|p| p.id).collect()
 }
 
 #[cfg(test)]

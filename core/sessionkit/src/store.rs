@@ -313,7 +313,7 @@ impl StateVersions {
 /// What one batch of [`MaintenanceStore::revoke_live_sessions`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RevokeBatch {
-    /// The sessions it revoked, in any order (the engine orders them).
+    /// The sessions it revoked, in any order.
     pub revoked: Vec<SessionId>,
     /// The last id it looked at: the next batch starts after it. `None` at the end.
     pub next: Option<SessionId>,
