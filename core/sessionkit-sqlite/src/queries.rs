@@ -156,13 +156,13 @@ pub(crate) const COUNT_ALL_LIVE: &str = "SELECT count(*) FROM sessions \
 pub(crate) const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE id IN (\
      SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2)";
 
-/// Deletes up to ?2 sessions whose stored expiry is still ahead (`expires_at > ?1`) but which
-/// the configured timeouts expire (`last_active_at <= ?3` or `created_at <= ?4`), in
-/// expiry-index order. Reads every unexpired session: it runs only once a cleanup has deleted
+/// Up to ?2 sessions whose stored expiry is still ahead (`expires_at > ?1`) but which the
+/// configured timeouts expire (`last_active_at <= ?3` or `created_at <= ?4`), in expiry-index
+/// order. Reads every unexpired session: run on a reader, and only once a cleanup has deleted
 /// every stored-expired one.
-pub(crate) const DELETE_TIMED_OUT: &str = "DELETE FROM sessions WHERE id IN (\
-     SELECT id FROM sessions WHERE expires_at > ?1 AND (last_active_at <= ?3 OR created_at <= ?4) \
-     ORDER BY expires_at, id LIMIT ?2)";
+pub(crate) const TIMED_OUT_IDS: &str = "SELECT id FROM sessions \
+     WHERE expires_at > ?1 AND (last_active_at <= ?3 OR created_at <= ?4) \
+     ORDER BY expires_at, id LIMIT ?2";
 
 /// Totals in one pass. Durations are summed as 32-bit halves (`x >> 32` is an arithmetic shift
 /// in SQLite, `x & 0xFFFFFFFF` the low half) so the sum is exact for any i64 timestamps, where
@@ -259,7 +259,7 @@ pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
         ("count_user", COUNT_USER),
         ("count_user_live", COUNT_USER_LIVE),
         ("delete_expired", DELETE_EXPIRED),
-        ("delete_timed_out", DELETE_TIMED_OUT),
+        ("timed_out_ids", TIMED_OUT_IDS),
         ("delete_user_sessions", DELETE_USER_SESSIONS),
         ("revoke_live_in_range", REVOKE_LIVE_IN_RANGE),
         ("scan_sessions", SCAN_SESSIONS),

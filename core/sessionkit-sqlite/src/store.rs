@@ -542,20 +542,10 @@ impl StateStore for SqliteStore {
 #[async_trait]
 impl MaintenanceStore for SqliteStore {
     async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64> {
-        let (deleted, db_pages) = self.transaction(|tx| {
-            let mut deleted = tx
+        let (mut deleted, db_pages) = self.transaction(|tx| {
+            let deleted = tx
                 .prepare_cached(queries::DELETE_EXPIRED)?
                 .execute(params![live.now, i64::from(max)])?;
-            if deleted < max as usize {
-                deleted += tx
-                    .prepare_cached(queries::DELETE_TIMED_OUT)?
-                    .execute(params![
-                        live.now,
-                        i64::from(max) - deleted as i64,
-                        live.idle_cutoff,
-                        live.absolute_cutoff
-                    ])?;
-            }
             let db_pages: i64 = tx.query_row("PRAGMA page_count", [], |row| row.get(0))?;
             Ok((deleted as u64, u64::try_from(db_pages).unwrap_or(0)))
         })?;
@@ -566,6 +556,41 @@ impl MaintenanceStore for SqliteStore {
             },
             &self.writer,
         );
+        if deleted < u64::from(max) {
+            // Then the sessions only the configured timeouts expire. Finding them reads every
+            // unexpired session, so it runs on a reader, without the write lock; the deletion
+            // checks each again.
+            let rest = i64::from(max) - deleted as i64;
+            let found = self.read(|conn| {
+                let mut stmt = conn.prepare_cached(queries::TIMED_OUT_IDS)?;
+                let mut rows = stmt.query(params![
+                    live.now,
+                    rest,
+                    live.idle_cutoff,
+                    live.absolute_cutoff
+                ])?;
+                let mut ids = Vec::new();
+                while let Some(row) = rows.next()? {
+                    ids.push(row.get::<_, Vec<u8>>(0)?);
+                }
+                Ok(ids)
+            })?;
+            if !found.is_empty() {
+                deleted += self.write(|tx| {
+                    let mut stmt = tx.prepare_cached(queries::DELETE_EXPIRED_SESSION)?;
+                    let mut n = 0;
+                    for id in &found {
+                        n += stmt.execute(params![
+                            id,
+                            live.now,
+                            live.idle_cutoff,
+                            live.absolute_cutoff
+                        ])? as u64;
+                    }
+                    Ok(n)
+                })?;
+            }
+        }
         Ok(deleted)
     }
 

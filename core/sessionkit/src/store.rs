@@ -476,10 +476,11 @@ pub trait StateStore: SendOutsideWasm + SyncOutsideWasm {
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 pub trait MaintenanceStore: SendOutsideWasm + SyncOutsideWasm {
     /// Deletes up to `max` sessions that `live` calls expired (whatever their status), with
-    /// their state, in one short transaction: first those whose stored expiry has passed
+    /// their state, in short transactions: first those whose stored expiry has passed
     /// (`expires_at <= live.now`, the prefix of the expiry index), then, when fewer than `max`
     /// were, those expired only by the configured timeouts — each part in expiry-index order
-    /// (`expires_at`, then id). Returns how many it deleted; fewer than `max` means none is left.
+    /// (`expires_at`, then id; a session is deleted only if still expired when its
+    /// transaction looks). Returns how many it deleted; fewer than `max` means none is left.
     async fn delete_expired(&self, live: &Liveness, max: u32) -> Result<u64>;
 
     /// Looks at up to `max` sessions in id order strictly after `after` and revokes those `live`
