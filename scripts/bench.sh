@@ -8,7 +8,8 @@
 #   scripts/bench.sh --http     only the HTTP cases (release builds of `sessionkit serve`, the
 #                               bench and the peer; about 7 minutes of load), put into the
 #                               existing BENCHMARKS.md in place of its HTTP section.
-#   scripts/bench.sh --quick    tiny sizes, few rounds, the dev profile; writes
+#   scripts/bench.sh --quick    tiny sizes, few rounds, the dev profile (the HTTP cases too, with
+#                               1 s runs against the dev `sessionkit serve`); writes
 #                               target/bench/BENCHMARKS.quick.md. Proves the suite runs (a couple
 #                               of minutes including the build); its figures mean nothing.
 #
@@ -55,16 +56,26 @@ http_release() {
 peer_args=()
 case "$mode" in
   quick)
-    cargo build -p sessionkit-bench --locked
+    apt_install wrk curl
+    # The dev builds the tests made already (the bench shares axum and tokio with the server).
+    cargo build -p sessionkit-bench -p sessionkit-cli --locked
     bench=$target/debug/sessionkit-bench
     # The peer pulls in sqlx: too heavy to compile here, so it joins only if already built.
     peer_bin=benches/peer-tower/target/release/peer-tower-bench
     [ -x "$peer_bin" ] && peer_args=(--peer-bin "$peer_bin")
+    peer_http=()
+    [ -x benches/peer-tower/target/release/peer-tower-http ] \
+      && peer_http=(--peer-bin benches/peer-tower/target/release/peer-tower-http)
+    # The HTTP cases with 1 s runs (about 20 s), into the quick report.
+    "$bench" http --quick --sessionkit-bin "$target/debug/sessionkit" \
+      --out-json target/bench/http.quick.json --command "scripts/bench.sh --quick" "${peer_http[@]}"
     "$bench" run --quick --command "scripts/bench.sh --quick" \
+      --http-json target/bench/http.quick.json \
       --notes benches/sessionkit-bench/notes.md "${peer_args[@]}"
     ;;
   http)
-    http_release --splice BENCHMARKS.md --command "scripts/bench.sh --http"
+    http_release --splice BENCHMARKS.md --notes benches/sessionkit-bench/notes.md \
+      --command "scripts/bench.sh --http"
     ;;
   full)
     # The browser and HTTP cases first: their results (target/bench/browser.json,

@@ -98,6 +98,7 @@ struct Options {
     peer_bin: Option<PathBuf>,
     out_json: PathBuf,
     splice: Option<PathBuf>,
+    notes: Option<PathBuf>,
     fixtures: PathBuf,
     work_dir: PathBuf,
     corpus: PathBuf,
@@ -107,7 +108,7 @@ struct Options {
 fn usage() -> ! {
     eprintln!(
         "usage: sessionkit-bench http --sessionkit-bin PATH [--quick] [--peer-bin PATH] \
-         [--out-json FILE] [--splice BENCHMARKS.md] [--fixtures DIR] [--work DIR] \
+         [--out-json FILE] [--splice BENCHMARKS.md] [--notes FILE] [--fixtures DIR] [--work DIR] \
          [--corpus DIR] [--command TEXT]"
     );
     std::process::exit(2)
@@ -125,6 +126,7 @@ fn parse(args: &[String]) -> Options {
         peer_bin: None,
         out_json: PathBuf::from("target/bench/http.json"),
         splice: None,
+        notes: None,
         fixtures: PathBuf::from("target/bench/fixtures"),
         work_dir: PathBuf::from("target/bench/work/http"),
         corpus: PathBuf::from("benches/corpus"),
@@ -139,6 +141,7 @@ fn parse(args: &[String]) -> Options {
             "--peer-bin" => o.peer_bin = Some(value().into()),
             "--out-json" => o.out_json = value().into(),
             "--splice" => o.splice = Some(value().into()),
+            "--notes" => o.notes = Some(value().into()),
             "--fixtures" => o.fixtures = value().into(),
             "--work" => o.work_dir = value().into(),
             "--corpus" => o.corpus = value().into(),
@@ -827,7 +830,11 @@ pub fn main(args: &[String]) {
     let outcome = Outcome { checks, section };
     write_outcome(&o.out_json, &outcome);
     if let Some(doc) = &o.splice {
-        splice(doc, &outcome);
+        let notes = o.notes.as_deref().map(|path| {
+            std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("read the notes {}: {e}", path.display()))
+        });
+        splice(doc, &outcome, notes.as_deref());
         eprintln!("spliced the HTTP section into {}", doc.display());
     }
     eprintln!(
@@ -1055,11 +1062,20 @@ pub fn read_outcome(path: &Path) -> Option<(Vec<Check>, String)> {
 
 /// Puts this run's section and checks into an existing BENCHMARKS.md: the `## HTTP` section
 /// replaced (or added before `## Notes`), the summary's `HTTP:` rows replaced, the count of
-/// targets met recomputed.
-fn splice(path: &Path, outcome: &Outcome) {
+/// targets met recomputed, and the notes (from `## Notes` on) replaced by `notes` if given.
+fn splice(path: &Path, outcome: &Outcome, notes: Option<&str>) {
     let doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".to_owned());
-    std::fs::write(path, spliced(&doc, &outcome.checks, &outcome.section))
-        .expect("write the document");
+    let mut doc = spliced(&doc, &outcome.checks, &outcome.section);
+    if let Some(notes) = notes {
+        if let Some(at) = doc.find("\n## Notes") {
+            doc.truncate(at + 1);
+        }
+        doc.push_str(notes);
+        if !notes.ends_with('\n') {
+            doc.push('\n');
+        }
+    }
+    std::fs::write(path, doc).expect("write the document");
 }
 
 fn summary_row(c: &Check) -> String {
