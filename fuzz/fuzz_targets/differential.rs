@@ -390,6 +390,7 @@ fuzz_target!(|input: Input| {
         },
         state_compression_threshold: 64,
         state_max_bytes: 4 * 1024,
+        context_policy: sessionkit::ContextPolicy::Signal,
     };
     let clock = ManualClock::new(1_700_000_000_000);
     let sqlite = sqlite();
