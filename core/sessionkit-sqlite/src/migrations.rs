@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_state_version_survives_clear.sql"),
     include_str!("../migrations/003_metadata_revision.sql"),
+    include_str!("../migrations/004_client_replicas.sql"),
 ];
 
 /// The newest schema version this build writes (and the only one it reads).

@@ -269,3 +269,12 @@ pub fn hot_path_statements() -> &'static [(&'static str, &'static str)] {
         ("rewrite_state", REWRITE_STATE),
     ]
 }
+
+/// A sync client's replica record and its revision.
+pub(crate) const GET_REPLICA: &str = "SELECT revision, record FROM client_replicas WHERE key = ?1";
+
+/// Saves a replica record unless the stored one is as new or newer (one statement: atomic).
+pub(crate) const SAVE_REPLICA: &str = "INSERT INTO client_replicas (key, revision, record)
+     VALUES (?1, ?2, ?3)
+     ON CONFLICT (key) DO UPDATE SET revision = excluded.revision, record = excluded.record
+     WHERE client_replicas.revision < excluded.revision";

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, Error, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result,
-    RevokeBatch, SessionId, SessionLimit, SessionPosition, SessionRecord, SessionStore,
+    ClientKind, Error, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, ReplicaStore,
+    Result, RevokeBatch, SessionId, SessionLimit, SessionPosition, SessionRecord, SessionStore,
     StateDecision, StateLookup, StatePut, StateStore, StateVersions, StatsQuery, StoreStats,
     StoredSession, UserPageQuery, WriteOutcome,
 };
@@ -730,4 +730,31 @@ impl MaintenanceStore for SqliteStore {
 /// A count or sum SQLite returned as i64, which cannot be negative here.
 fn unsigned(n: i64) -> StoreResult<u64> {
     Ok(u64::try_from(n).map_err(|_| Error::storage(format!("negative count {n}")))?)
+}
+
+#[async_trait]
+impl ReplicaStore for SqliteStore {
+    async fn load_replica(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>> {
+        self.read(|conn| {
+            let row = conn
+                .prepare_cached(queries::GET_REPLICA)?
+                .query_row([key], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+                })
+                .optional()?;
+            row.map(|(revision, record)| Ok((rows::version_from_sql(revision)?, record)))
+                .transpose()
+        })
+    }
+
+    async fn save_replica(&self, key: &str, revision: u64, record: &[u8]) -> Result<bool> {
+        self.write(|tx| {
+            let written = tx.prepare_cached(queries::SAVE_REPLICA)?.execute(params![
+                key,
+                rows::version_to_sql(revision)?,
+                record
+            ])?;
+            Ok(written == 1)
+        })
+    }
 }

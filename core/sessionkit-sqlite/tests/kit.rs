@@ -19,3 +19,19 @@ fn the_sqlite_store_passes_the_store_kit() {
     report.assert_passed("sqlite store");
     assert!(report.scenarios > 100 && report.compared > 10_000 && report.invariants > 10);
 }
+
+#[test]
+fn the_sqlite_store_keeps_client_replicas_as_the_kit_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("replicas.db")).expect("open store");
+    let checks = pollster::block_on(sessionkit::testing::kit::check_replica_store(&store)).unwrap();
+    assert!(checks >= 10);
+    // The record survives the store being closed and opened again.
+    drop(store);
+    let store = SqliteStore::open(dir.path().join("replicas.db")).expect("reopen store");
+    use sessionkit::ReplicaStore;
+    let (revision, _) = pollster::block_on(store.load_replica("a"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(revision, 5);
+}

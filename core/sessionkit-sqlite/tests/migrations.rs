@@ -551,6 +551,8 @@ fn exercise(path: &Path, tokens: &[String]) -> Vec<Error> {
             return errors;
         }
     };
+    // The sync client's replicas (a device's table; empty here, but its page is read).
+    check(block_on(sessionkit::ReplicaStore::load_replica(&store, "device")).map(drop));
     let clock = ManualClock::new(FIXTURE_NOW);
     let m = SessionManager::open_with_clock(Arc::new(store), Config::default(), Arc::new(clock))
         .unwrap();

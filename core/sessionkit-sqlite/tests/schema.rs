@@ -27,7 +27,7 @@ fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
 #[test]
 fn a_fresh_database_has_the_latest_schema() {
     let (_dir, path, store) = common::temp_store();
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     let conn = Connection::open(&path).unwrap();
     assert_eq!(user_version(&conn), SCHEMA_VERSION);
     let journal: String = conn
@@ -44,6 +44,7 @@ fn a_fresh_database_has_the_latest_schema() {
     assert_eq!(
         names,
         [
+            ("table", "client_replicas"),
             ("table", "session_state"),
             ("table", "sessions"),
             ("index", "sessions_by_expiry"),
@@ -51,7 +52,7 @@ fn a_fresh_database_has_the_latest_schema() {
         ]
     );
     for (_, name, sql) in &objects {
-        if name == "sessions" || name == "session_state" {
+        if name != "sessions_by_expiry" && name != "sessions_by_user" {
             assert!(sql.as_deref().unwrap().contains("WITHOUT ROWID"), "{name}");
         }
     }

@@ -89,10 +89,10 @@ pub use state_crypto::{
     KEY_LEN as STATE_KEY_LEN, NONCE_LEN as STATE_NONCE_LEN,
 };
 pub use store::{
-    next_counter, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, RevokeBatch,
-    SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision, StateLookup,
-    StatePut, StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats, StoredSession,
-    UserPageQuery, WriteOutcome, MAX_COUNTER,
+    next_counter, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, ReplicaStore,
+    RevokeBatch, SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision,
+    StateLookup, StatePut, StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats,
+    StoredSession, UserPageQuery, WriteOutcome, MAX_COUNTER,
 };
 pub use token::{Token, TokenHash};
 pub use validation::is_hidden_char;

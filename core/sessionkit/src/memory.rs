@@ -30,6 +30,8 @@ struct Inner {
     /// The version a cleared state had: the next write continues after it, so a version is
     /// never reused within a session.
     cleared: HashMap<SessionId, u64>,
+    /// Sync client replicas by key: (revision, record).
+    replicas: HashMap<String, (u64, Vec<u8>)>,
 }
 
 impl MemoryStore {
@@ -485,5 +487,38 @@ impl MaintenanceStore for MemoryStore {
             inner.cleared.insert(id, session.cleared_state_version);
         }
         Ok(true)
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+impl ReplicaStore for MemoryStore {
+    async fn load_replica(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>> {
+        Ok(self.lock()?.replicas.get(key).cloned())
+    }
+
+    async fn save_replica(&self, key: &str, revision: u64, record: &[u8]) -> Result<bool> {
+        let mut inner = self.lock()?;
+        if inner
+            .replicas
+            .get(key)
+            .is_some_and(|(stored, _)| *stored >= revision)
+        {
+            return Ok(false);
+        }
+        inner
+            .replicas
+            .insert(key.to_owned(), (revision, record.to_vec()));
+        Ok(true)
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod replica_tests {
+    #[test]
+    fn the_memory_store_keeps_replicas_as_the_kit_says() {
+        let store = super::MemoryStore::new();
+        let checks = pollster::block_on(crate::testing::kit::check_replica_store(&store)).unwrap();
+        assert!(checks >= 10);
     }
 }

@@ -523,3 +523,20 @@ pub trait MaintenanceStore: SendOutsideWasm + SyncOutsideWasm {
 pub trait Store: SessionStore + StateStore + MaintenanceStore + std::fmt::Debug {}
 
 impl<T: SessionStore + StateStore + MaintenanceStore + std::fmt::Debug> Store for T {}
+
+/// The sync client's replica (§9), kept on the device the client runs on: one record per key
+/// (a client's name), replaced whole. Not part of [`Store`]: a server's database has no use for it.
+///
+/// The record is opaque bytes ([`crate::client::Replica::encode`]); `revision` grows with every
+/// save of one client, so copies of a client (browser tabs) never overwrite a newer record with
+/// an older one.
+#[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait)]
+pub trait ReplicaStore: SendOutsideWasm + SyncOutsideWasm {
+    /// The record saved under `key`, with its revision.
+    async fn load_replica(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>>;
+
+    /// Atomically: saves `record` under `key` at `revision` if no record is stored there or the
+    /// stored one's revision is lower; returns whether it wrote.
+    async fn save_replica(&self, key: &str, revision: u64, record: &[u8]) -> Result<bool>;
+}

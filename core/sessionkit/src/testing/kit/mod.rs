@@ -140,3 +140,74 @@ where
     }
     report
 }
+
+/// The replica part of the kit, for stores that keep sync client replicas on a device
+/// ([`crate::ReplicaStore`]): a missing key, a save read back whole, an older or equal revision
+/// refused without a change, a newer one replacing, keys independent, large records intact.
+/// Returns the number of checks, or what failed.
+pub async fn check_replica_store(store: &dyn crate::ReplicaStore) -> Result<usize, Vec<String>> {
+    let mut failures = Vec::new();
+    let mut checks = 0;
+    let mut check = |ok: bool, what: &str| {
+        checks += 1;
+        if !ok {
+            failures.push(format!("replica store: {what}"));
+        }
+    };
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let steps = async {
+        check(
+            store.load_replica("a").await?.is_none(),
+            "a missing key reads as none",
+        );
+        check(
+            store.save_replica("a", 1, b"one").await?,
+            "the first save writes",
+        );
+        check(
+            store.load_replica("a").await? == Some((1, b"one".to_vec())),
+            "a save reads back",
+        );
+        check(
+            !store.save_replica("a", 1, b"again").await?,
+            "an equal revision is refused",
+        );
+        check(
+            !store.save_replica("a", 0, b"old").await?,
+            "an older revision is refused",
+        );
+        check(
+            store.load_replica("a").await? == Some((1, b"one".to_vec())),
+            "a refused save changes nothing",
+        );
+        check(
+            store.save_replica("a", 5, &big).await?,
+            "a newer revision writes",
+        );
+        check(
+            store.load_replica("a").await? == Some((5, big.clone())),
+            "a large record reads back whole",
+        );
+        check(
+            store.load_replica("b").await?.is_none(),
+            "keys are independent",
+        );
+        check(
+            store.save_replica("b", 1, b"").await?,
+            "another key saves from revision 1",
+        );
+        check(
+            store.load_replica("a").await?.map(|(r, _)| r) == Some(5),
+            "saving one key leaves the others",
+        );
+        Ok::<(), crate::Error>(())
+    };
+    if let Err(e) = steps.await {
+        failures.push(format!("replica store: unexpected error {e}"));
+    }
+    if failures.is_empty() {
+        Ok(checks)
+    } else {
+        Err(failures)
+    }
+}
