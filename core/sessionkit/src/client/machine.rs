@@ -1168,7 +1168,8 @@ impl SyncMachine {
 
     fn persist(&mut self) {
         self.replica.revision += 1;
-        self.out.push(Output::Persist(Box::new(self.replica.clone())));
+        self.out
+            .push(Output::Persist(Box::new(self.replica.clone())));
     }
 
     fn done(&mut self, op: OpId, result: Result<Outcome>) {
