@@ -190,7 +190,26 @@ pub enum Input {
     },
     /// The platform says the network is (un)available.
     Online(bool),
-    /// The answer to [`Output::Send`].
+    /// The answer to [`Output::Send`] as it came off the wire: the machine reads it as the
+    /// request it sent says ([`Call::parse`]).
+    HttpResponse {
+        /// The request's id.
+        id: u64,
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` header.
+        retry_after: Option<String>,
+        /// The `ETag` header.
+        etag: Option<String>,
+        /// The body text.
+        body: String,
+    },
+    /// [`Output::Send`] got no answer (network failure, timeout).
+    NetworkFailure {
+        /// The request's id.
+        id: u64,
+    },
+    /// The answer to [`Output::Send`], already read.
     Response {
         /// The request's id.
         id: u64,
@@ -393,7 +412,7 @@ pub struct SyncMachine {
     attempt: u32,
     ever_connected: bool,
     lost_at: Option<i64>,
-    requests: BTreeMap<u64, (Pending, i64)>,
+    requests: BTreeMap<u64, (Pending, i64, Call)>,
     state_request: Option<u64>,
     pull_wanted: bool,
     unconfirmed: Option<Push>,
@@ -535,6 +554,19 @@ impl SyncMachine {
                 result,
                 bytes_received,
             } => self.on_response(now, id, result, bytes_received),
+            Input::HttpResponse {
+                id,
+                status,
+                retry_after,
+                etag,
+                body,
+            } => {
+                if let Some((_, _, call)) = self.requests.get(&id) {
+                    let result = call.parse(status, retry_after.as_deref(), etag.as_deref(), &body);
+                    self.on_response(now, id, result, body.len() as u64);
+                }
+            }
+            Input::NetworkFailure { id } => self.on_response(now, id, Err(Failure::Network), 0),
             Input::StreamOpened => self.on_stream_opened(now),
             Input::StreamEvent { name, data } => self.on_stream_event(now, &name, &data),
             Input::StreamClosed { retry_after_ms } => {
@@ -576,7 +608,7 @@ impl SyncMachine {
         self.unconfirmed = None;
         self.state_request = None;
         self.requests
-            .retain(|_, (p, _)| matches!(p, Pending::Op(_)));
+            .retain(|_, (p, _, _)| matches!(p, Pending::Op(_)));
         self.connect(now);
     }
 
@@ -947,7 +979,7 @@ impl SyncMachine {
         result: std::result::Result<Reply, Failure>,
         bytes_received: u64,
     ) {
-        let Some((pending, sent_at)) = self.requests.remove(&id) else {
+        let Some((pending, sent_at, _)) = self.requests.remove(&id) else {
             return;
         };
         self.metrics.bytes_received += bytes_received;
@@ -1136,7 +1168,7 @@ impl SyncMachine {
         let token = self.replica.token.as_deref().unwrap_or_default();
         let request = call.to_http(token);
         self.metrics.bytes_sent += request.body.as_ref().map_or(0, |b| b.len() as u64);
-        self.requests.insert(id, (pending, now));
+        self.requests.insert(id, (pending, now, call));
         self.out.push(Output::Send { id, request });
         id
     }
