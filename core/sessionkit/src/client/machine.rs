@@ -910,10 +910,20 @@ impl SyncMachine {
             let id = self.send(now, Pending::Pull, Call::GetState);
             self.state_request = Some(id);
         } else if let Some(last) = self.replica.queue.last() {
+            let data = self.replica.view().unwrap_or(Value::Null);
+            if self.replica.base.as_ref() == Some(&data) {
+                // The server's state already is the local view (a lost push that landed, or the
+                // same edit made elsewhere): nothing to write, so nothing is written twice.
+                self.replica.queue.clear();
+                self.persist();
+                let version = self.replica.base_version;
+                self.emit(ClientEvent::StateSynchronized { version });
+                return;
+            }
             let push = Push {
                 upto: last.seq,
                 expected: self.replica.base_version,
-                data: self.replica.view().unwrap_or(Value::Null),
+                data,
             };
             let call = Call::PutState {
                 data: push.data.clone(),
