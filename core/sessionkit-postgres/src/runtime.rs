@@ -1,0 +1,61 @@
+//! The tokio runtime that drives the pool's connections.
+//!
+//! tokio-postgres splits a connection in two: a `Client` whose futures only talk to a channel
+//! (any executor may poll them: tokio, `pollster::block_on`, a test's thread) and a `Connection`
+//! future that does the socket I/O and must run on a tokio runtime. The pool creates connections
+//! (the TCP connect and the spawn of the `Connection`) inside `Pool::get`, so the store runs every
+//! `Pool::get` as a task on *its* runtime and awaits the task's handle, which any executor can do.
+//! The queries then run on the caller's executor.
+//!
+//! The runtime is either the store's own (a small multi-thread runtime, shut down in the
+//! background when the store is dropped — also from inside another runtime, where a blocking
+//! shutdown would panic) or a handle the caller passes, whose runtime must outlive the store.
+
+use tokio::runtime::{Builder, Handle, Runtime};
+
+use crate::error::StoreResult;
+
+/// The runtime the store spawns its connection work on.
+pub(crate) struct StoreRuntime {
+    handle: Handle,
+    owned: Option<Runtime>,
+}
+
+impl StoreRuntime {
+    /// A runtime of the store's own: `threads` worker threads.
+    pub(crate) fn own(name: &str, threads: usize) -> StoreResult<StoreRuntime> {
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name(name)
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                sessionkit::Error::storage(format!("cannot start a tokio runtime: {e}"))
+            })?;
+        Ok(StoreRuntime {
+            handle: runtime.handle().clone(),
+            owned: Some(runtime),
+        })
+    }
+
+    /// The caller's runtime.
+    pub(crate) fn shared(handle: Handle) -> StoreRuntime {
+        StoreRuntime {
+            handle,
+            owned: None,
+        }
+    }
+
+    /// The handle tasks are spawned on.
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Drop for StoreRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.owned.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
