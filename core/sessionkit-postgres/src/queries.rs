@@ -42,8 +42,11 @@ macro_rules! expired {
 
 // ---- schema ----------------------------------------------------------------------------------
 
-/// Whether the version table exists (reads only).
-pub(crate) const SCHEMA_TABLE_EXISTS: &str = "SELECT to_regclass('sessionkit_schema') IS NOT NULL";
+/// Whether the version table exists (reads only). Read from the catalog with the statement's
+/// snapshot (not `to_regclass`, whose cached lookup may miss a table another transaction just
+/// created).
+pub(crate) const SCHEMA_TABLE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables \
+     WHERE schemaname = current_schema() AND tablename = 'sessionkit_schema')";
 
 /// The schema version.
 pub(crate) const SCHEMA_VERSION: &str = "SELECT version FROM sessionkit_schema";
