@@ -6,7 +6,8 @@
 #
 # Needs: Debian (apt-get, as root or with sudo), Rust by rustup, node/npm, java, python3.
 # Everything else is installed when missing: the wasm32 target, clang, Debian chromium +
-# chromium-driver, wasm-bindgen-cli and wasm-pack (scripts/test-web-store.sh).
+# chromium-driver, wasm-bindgen-cli and wasm-pack (scripts/test-web-store.sh), Debian postgresql
+# and mariadb-server (scripts/pg-mysql.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +33,11 @@ step "Build the engine for wasm32-unknown-unknown"
 cargo build -p sessionkit --target wasm32-unknown-unknown --locked
 
 step "Rust tests (unit, conformance on every store, vectors, CLI, doc tests)"
-cargo test --workspace --locked
+# The PostgreSQL and MariaDB tests skip here (SESSIONKIT_REQUIRE_DB=0, even in CI): the next
+# step runs them, from the same build, against throwaway servers.
+SESSIONKIT_REQUIRE_DB=0 cargo test --workspace --locked
+
+scripts/pg-mysql.sh
 
 step "CLI demo on a fresh database"
 demo_dir=$(mktemp -d)
