@@ -26,6 +26,8 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 
 step "Native SDK: build the ffi library and uniffi-bindgen (debug)"
 cargo build -p sessionkit-ffi --locked
+# The client scenarios start a real `sessionkit serve` (the CLI binary).
+cargo build -p sessionkit-cli --locked
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
@@ -39,7 +41,8 @@ profile=${SESSIONKIT_PY_PROFILE:-dev}
 if MATURIN_PEP517_ARGS="--profile $profile" \
   "$venv/bin/pip" install -q --force-reinstall --no-deps ./bindings/ffi &&
   "$venv/bin/python" -c 'from sessionkit import SessionManager, Config, ManualClock, SessionkitError' &&
-  (cd bindings/ffi/python && "$venv/bin/pytest" -q -p no:cacheprovider tests); then
+  (cd bindings/ffi/python && SESSIONKIT_BIN="$target_dir/debug/sessionkit" \
+    "$venv/bin/pytest" -q -p no:cacheprovider tests); then
   :
 else
   failed+=(python)

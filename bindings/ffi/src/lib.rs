@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod client;
 mod clock;
 mod codec;
 mod config;
@@ -50,6 +51,10 @@ mod json;
 mod manager;
 mod records;
 
+pub use client::{
+    ClientEvent, ClientListener, ClientMetrics, ClientOptions, ClientSubscription,
+    ConflictResolver, ConnectionState, RecoveryResult, SessionClient, SyncResult,
+};
 pub use clock::ManualClock;
 pub use codec::{DecodedState, EncodedState, StateCodec};
 pub use config::{default_config, Config};

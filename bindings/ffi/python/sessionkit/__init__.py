@@ -669,3 +669,26 @@ class StateCodec:
             checksum=d.checksum,
         )
 
+
+
+# ---- the sync client (SPEC §9) ---------------------------------------------------------------
+
+from .client import (  # noqa: E402  (the client module uses the helpers above)
+    ClientEvent,
+    ClientMetrics,
+    ClientSubscription,
+    ConnectionState,
+    RecoveryResult,
+    SessionClient,
+    SyncResult,
+)
+
+__all__ += [
+    "ClientEvent",
+    "ClientMetrics",
+    "ClientSubscription",
+    "ConnectionState",
+    "RecoveryResult",
+    "SessionClient",
+    "SyncResult",
+]

@@ -10,6 +10,7 @@ SUITES = {
     "test_conformance.py": "python conformance",
     "test_vectors.py": "python vectors",
     "test_python_api.py": "python api",
+    "test_client_scenarios.py": "python client scenarios",
 }
 
 
