@@ -46,7 +46,8 @@ pub struct Cli {
 /// Options shared by every subcommand (clap `global = true`).
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The SQLite database file [default: sessionkit.db].
+    /// The SQLite database file, or a PostgreSQL database by URL (postgres://user@host:port/db)
+    /// [default: sessionkit.db].
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 

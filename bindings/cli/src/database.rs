@@ -1,5 +1,5 @@
 //! Opening the session database: the configuration from the command line and a
-//! [`SessionManager`] over the SQLite file.
+//! [`SessionManager`] over the SQLite file or the PostgreSQL database `--db` names.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,8 +49,46 @@ pub fn config(args: &ConfigArgs) -> CliResult<Config> {
     Ok(config)
 }
 
-/// Opens the store in the file at `path`.
-pub fn open_store(path: &Path, missing: Missing) -> CliResult<Arc<dyn Store>> {
+/// The database `--db` names when it is a server's URL rather than a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// `postgres://` or `postgresql://`: [`sessionkit_postgres::PostgresStore`].
+    Postgres,
+    /// `mysql://` or `mariadb://`: no store yet.
+    Mysql,
+}
+
+/// Which server `db` names, if it is a URL (`None`: a SQLite file).
+pub fn server(db: &Path) -> Option<Server> {
+    let text = db.to_str()?;
+    let scheme = text.split_once("://")?.0.to_ascii_lowercase();
+    match scheme.as_str() {
+        "postgres" | "postgresql" => Some(Server::Postgres),
+        "mysql" | "mariadb" => Some(Server::Mysql),
+        _ => None,
+    }
+}
+
+/// Opens the store `db` names: a PostgreSQL database by URL (`postgres://user@host:port/db`;
+/// the database must exist, its schema is created or upgraded on open, so `missing` does not
+/// apply), else the SQLite file at that path.
+pub fn open_store(db: &Path, missing: Missing) -> CliResult<Arc<dyn Store>> {
+    match server(db) {
+        Some(Server::Postgres) => {
+            // A path is UTF-8 when `server` recognised it.
+            let url = db.to_str().unwrap_or_default();
+            return Ok(Arc::new(sessionkit_postgres::PostgresStore::open(url)?));
+        }
+        Some(Server::Mysql) => {
+            return Err(Error::invalid_input(
+                "db",
+                "MySQL/MariaDB databases are not supported yet (use a SQLite file or postgres://)",
+            )
+            .into());
+        }
+        None => {}
+    }
+    let path = db;
     if missing == Missing::Refuse && !path.exists() {
         return Err(Error::invalid_input(
             "db",

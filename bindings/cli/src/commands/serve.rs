@@ -85,6 +85,16 @@ fn admin_key(db: &Path, args: &ServeArgs) -> CliResult<String> {
             return Ok(key.trim().to_owned());
         }
     }
+    if args.admin_key_file.is_none() && crate::database::server(db).is_some() {
+        return Err(sessionkit::Error::invalid_input(
+            "admin_key_file",
+            format!(
+                "with a database server, pass --admin-key-file PATH or set {ADMIN_KEY_ENV} \
+                 (there is no database file to keep the key beside)"
+            ),
+        )
+        .into());
+    }
     let path = args.admin_key_file.clone().unwrap_or_else(|| {
         let mut name = db.as_os_str().to_owned();
         name.push(".admin-key");
