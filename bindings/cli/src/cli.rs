@@ -293,6 +293,86 @@ pub enum Command {
     /// Serve the HTTP API (docs/SPEC.md §8) over the database; prints `listening on
     /// http://HOST:PORT` once it accepts connections. SIGTERM or SIGINT stop it cleanly.
     Serve(ServeArgs),
+
+    /// The sync client (docs/SPEC.md §9) against a running server: sign in, read and change the
+    /// session's state (kept locally and pushed when the server is reachable), devices, watch.
+    Client(ClientArgs),
+}
+
+/// Arguments of `client`.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The server's base URL [env: SESSIONKIT_SERVER].
+    #[arg(long, env = "SESSIONKIT_SERVER", value_name = "URL", global = true)]
+    pub server: Option<String>,
+
+    /// The file holding the session token (written by `sign-in` with mode 0600); the replica
+    /// lives beside it in `<token-file>.replica.db` [env: SESSIONKIT_TOKEN_FILE].
+    #[arg(
+        long,
+        env = "SESSIONKIT_TOKEN_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub token_file: Option<PathBuf>,
+
+    /// The server's heartbeat period (its --heartbeat-ms).
+    #[arg(long, value_name = "MS", default_value_t = 25_000, global = true)]
+    pub heartbeat_ms: u64,
+
+    /// A request slower than this counts as failed.
+    #[arg(long, value_name = "MS", default_value_t = 15_000, global = true)]
+    pub timeout_ms: u64,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ClientCommand,
+}
+
+/// `client` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Store a token from the app's backend in the token file and validate it.
+    SignIn {
+        /// The token; read from stdin when absent or `-` (keeps it out of `ps` and history).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// The session, the connection and pending changes.
+    Status,
+    /// Read or change the session's state.
+    #[command(subcommand)]
+    State(ClientStateCommand),
+    /// Pull and push now.
+    Sync,
+    /// This user's devices (sessions).
+    Devices,
+    /// Revoke one of this user's other devices.
+    RevokeDevice {
+        /// The device's session id.
+        id: String,
+    },
+    /// Revoke this session and remove the token file.
+    SignOut,
+    /// Print events and connection states as JSON lines until the session ends or SIGINT.
+    Watch,
+}
+
+/// `client state` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ClientStateCommand {
+    /// Print the state (JSON).
+    Get,
+    /// Replace the state; kept and queued when the server is out of reach.
+    Put {
+        /// The new state, JSON.
+        data: String,
+    },
+    /// Merge-patch the state (RFC 7396); kept and queued when the server is out of reach.
+    Patch {
+        /// The patch, JSON.
+        patch: String,
+    },
 }
 
 /// Arguments of `serve`.

@@ -77,6 +77,8 @@ pub type Listener = Arc<dyn Fn(&ClientEvent) + Send + Sync>;
 /// What the app can read at any time without waiting for the client's thread.
 #[derive(Debug, Clone)]
 struct View {
+    /// SHA-256 of the token held, to tell whether a given token is the one signed in.
+    token_digest: Option<[u8; 32]>,
     session: Option<Session>,
     state: Option<Value>,
     signed_in: bool,
@@ -265,6 +267,15 @@ impl SessionClient {
         })
     }
 
+    /// Whether the client holds a session signed in with `token` (compared by digest, in
+    /// constant time), e.g. to skip signing in again with a token it already holds.
+    pub fn holds_token(&self, token: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.view()
+            .token_digest
+            .is_some_and(|held| bool::from(held.ct_eq(&digest(token))))
+    }
+
     /// Revokes the session on the server (when reachable) and clears it here.
     pub fn sign_out(&self) -> Result<()> {
         self.op(Op::SignOut).map(drop)
@@ -427,8 +438,14 @@ impl Drop for SessionClient {
     }
 }
 
+fn digest(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
 fn view_of(machine: &SyncMachine) -> View {
     View {
+        token_digest: machine.replica().token.as_deref().map(digest),
         session: machine.session().cloned(),
         state: machine.state(),
         signed_in: machine.signed_in(),

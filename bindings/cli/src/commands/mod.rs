@@ -1,6 +1,7 @@
 //! The subcommands: each converts its arguments, calls the engine, and hands a printable result
 //! to the [`Printer`]. No business rule lives here.
 
+mod client;
 mod maintenance;
 mod serve;
 mod sessions;
@@ -15,6 +16,10 @@ use crate::output::Printer;
 /// Runs the parsed command line.
 pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
     let global = &cli.global;
+    if let Command::Client(args) = &cli.command {
+        // A client talks to a server; it opens no session database of its own.
+        return client::run(args, printer);
+    }
     let db = global.db_path()?;
     if let Command::Demo = cli.command {
         return crate::demo::run(&db, &global.config, printer).await;
@@ -60,7 +65,7 @@ pub async fn run(cli: &Cli, printer: &Printer) -> CliResult<()> {
         Command::State(command) => state::run(m, p, command).await,
         Command::Export { out } => transfer::export(m, p, out.as_deref()).await,
         Command::Import { input } => transfer::import(m, p, input.as_deref()).await,
-        Command::Serve(_) => Ok(()),
+        Command::Serve(_) | Command::Client(_) => Ok(()),
         Command::Rekey => maintenance::rekey(m, p).await,
     }
 }
