@@ -33,6 +33,8 @@ coroutines="$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
 stdlib="$kotlin_home/lib/kotlin-stdlib.jar"
 
 cargo build -q -p sessionkit-ffi --locked
+# The client scenarios run against a real `sessionkit serve` (the CLI binary).
+cargo build -q -p sessionkit-cli --locked
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 lib_dir="$target_dir/debug"
@@ -48,5 +50,5 @@ JAVA_OPTS="${JAVA_OPTS:--Xss4m}" "$kotlin_home/bin/kotlinc" -nowarn \
   -cp "$jna:$coroutines" -d "$build/classes" \
   "$build/generated" mobile/kotlin/src/test/kotlin
 
-java -Djna.library.path="$lib_dir" -Dsessionkit.root="$root" \
+java -Djna.library.path="$lib_dir" -Dsessionkit.root="$root" -Dsessionkit.bin="$lib_dir/sessionkit" \
   -cp "$build/classes:$stdlib:$jna:$coroutines" dev.sessionkit.tests.MainKt

@@ -430,8 +430,10 @@ impl SessionClient {
         })
     }
 
-    /// Stops the client (its replica is already saved).
-    pub fn close(&self) {
+    /// Stops the client's thread now (its replica is already saved); releasing the object
+    /// does the same. Named `shutdown` because Kotlin's `close()` is `AutoCloseable`'s, which
+    /// releases it.
+    pub fn shutdown(&self) {
         self.inner.close();
     }
 }

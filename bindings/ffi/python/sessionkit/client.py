@@ -316,7 +316,7 @@ class SessionClient:
 
     def close(self) -> None:
         """Stops the client (its replica is already saved)."""
-        self._native.close()
+        self._native.shutdown()
 
     def __enter__(self) -> "SessionClient":
         return self

@@ -161,3 +161,35 @@ def run(scenario, directory):
 def test_client_scenario(scenario):
     with tempfile.TemporaryDirectory(prefix="sk-client-") as directory:
         run(scenario, directory)
+
+
+def test_asyncio_forms_and_an_unreachable_server():
+    import asyncio
+
+    port = free_port()  # nothing listens there
+    with SessionClient.open_memory(f"http://127.0.0.1:{port}", request_timeout_ms=2000) as client:
+        client.sign_in("sk_some-token-from-a-backend")
+        client.patch_state({"kept": True})
+        result = asyncio.run(client.sync_async())
+        assert (result.offline, result.pending) == (True, 1)
+        recovered = asyncio.run(client.recover_async())
+        assert recovered.outcome == "offline"
+        assert client.state() == {"kept": True}
+        assert client.connection_state() == "reconnecting"
+
+
+def test_bad_options_and_input_are_refused():
+    from sessionkit import SessionkitError
+
+    with pytest.raises(SessionkitError.InvalidInput):
+        SessionClient.open_memory("ftp://nowhere")
+    with pytest.raises(SessionkitError.InvalidInput):
+        SessionClient.open_memory("http://127.0.0.1:9", conflict_policy="whatever")
+    with pytest.raises(SessionkitError.InvalidInput):
+        SessionClient.open_memory("http://127.0.0.1:9", no_such_option=1)
+    with SessionClient.open_memory("http://127.0.0.1:9") as client:
+        with pytest.raises(SessionkitError.InvalidToken):
+            client.patch_state({"a": 1})  # not signed in
+        client.sign_in("sk_x")
+        with pytest.raises(SessionkitError.InvalidInput):
+            client.put_state(float("nan"))

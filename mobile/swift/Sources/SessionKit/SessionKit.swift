@@ -519,6 +519,22 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -603,6 +619,566 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         writeBytes(&buf, value)
     }
 }
+
+
+
+
+/**
+ * Receives the client's events (a Kotlin/Swift class, a Python object). Called on the client's
+ * own thread: return quickly, and don't wait on the client's blocking calls from it.
+ */
+public protocol ClientListener: AnyObject, Sendable {
+    
+    /**
+     * Called once per event.
+     */
+    func onEvent(event: ClientEvent) throws 
+    
+}
+/**
+ * Receives the client's events (a Kotlin/Swift class, a Python object). Called on the client's
+ * own thread: return quickly, and don't wait on the client's blocking calls from it.
+ */
+open class ClientListenerImpl: ClientListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sessionkit_ffi_fn_clone_clientlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sessionkit_ffi_fn_free_clientlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Called once per event.
+     */
+open func onEvent(event: ClientEvent)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_clientlistener_on_event(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeClientEvent_lower(event),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceClientListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceClientListener = UniffiVTableCallbackInterfaceClientListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeClientListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ClientListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeClientListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ClientListener: handle missing in uniffiClone")
+            }
+        },
+        onEvent: { (
+            uniffiHandle: UInt64,
+            event: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeClientListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onEvent(
+                     event: try FfiConverterTypeClientEvent_lift(event)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSessionkitError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceClientListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceClientListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitClientListener() {
+    uniffi_sessionkit_ffi_fn_init_callback_vtable_clientlistener(UniffiCallbackInterfaceClientListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ClientListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ClientListener
+
+    public static func lift(_ handle: UInt64) throws -> ClientListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ClientListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ClientListener) -> UInt64 {
+         if let rustImpl = value as? ClientListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ClientListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientListener_lift(_ handle: UInt64) throws -> ClientListener {
+    return try FfiConverterTypeClientListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientListener_lower(_ value: ClientListener) -> UInt64 {
+    return FfiConverterTypeClientListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A live subscription to a client's events; `unsubscribe` (or releasing it) stops them.
+ */
+public protocol ClientSubscriptionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops delivery now.
+     */
+    func unsubscribe() 
+    
+}
+/**
+ * A live subscription to a client's events; `unsubscribe` (or releasing it) stops them.
+ */
+open class ClientSubscription: ClientSubscriptionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sessionkit_ffi_fn_clone_clientsubscription(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sessionkit_ffi_fn_free_clientsubscription(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops delivery now.
+     */
+open func unsubscribe()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_clientsubscription_unsubscribe(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientSubscription: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ClientSubscription
+
+    public static func lift(_ handle: UInt64) throws -> ClientSubscription {
+        return ClientSubscription(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ClientSubscription) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientSubscription {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ClientSubscription, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientSubscription_lift(_ handle: UInt64) throws -> ClientSubscription {
+    return try FfiConverterTypeClientSubscription.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientSubscription_lower(_ value: ClientSubscription) -> UInt64 {
+    return FfiConverterTypeClientSubscription.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The app's conflict resolver for `conflict_policy = "custom"`: JSON text in, JSON text out
+ * (`None` where there is no state).
+ */
+public protocol ConflictResolver: AnyObject, Sendable {
+    
+    /**
+     * The state to push instead of the local view.
+     */
+    func resolve(base: String?, local: String?, remote: String?)  -> String
+    
+}
+/**
+ * The app's conflict resolver for `conflict_policy = "custom"`: JSON text in, JSON text out
+ * (`None` where there is no state).
+ */
+open class ConflictResolverImpl: ConflictResolver, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sessionkit_ffi_fn_clone_conflictresolver(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sessionkit_ffi_fn_free_conflictresolver(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The state to push instead of the local view.
+     */
+open func resolve(base: String?, local: String?, remote: String?) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_conflictresolver_resolve(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(base),
+        FfiConverterOptionString.lower(local),
+        FfiConverterOptionString.lower(remote),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceConflictResolver {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceConflictResolver = UniffiVTableCallbackInterfaceConflictResolver(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeConflictResolver.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ConflictResolver: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeConflictResolver.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ConflictResolver: handle missing in uniffiClone")
+            }
+        },
+        resolve: { (
+            uniffiHandle: UInt64,
+            base: RustBuffer,
+            local: RustBuffer,
+            remote: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeConflictResolver.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.resolve(
+                     base: try FfiConverterOptionString.lift(base),
+                     local: try FfiConverterOptionString.lift(local),
+                     remote: try FfiConverterOptionString.lift(remote)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceConflictResolver> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceConflictResolver>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitConflictResolver() {
+    uniffi_sessionkit_ffi_fn_init_callback_vtable_conflictresolver(UniffiCallbackInterfaceConflictResolver.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConflictResolver: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ConflictResolver>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ConflictResolver
+
+    public static func lift(_ handle: UInt64) throws -> ConflictResolver {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ConflictResolverImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ConflictResolver) -> UInt64 {
+         if let rustImpl = value as? ConflictResolverImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConflictResolver {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ConflictResolver, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictResolver_lift(_ handle: UInt64) throws -> ConflictResolver {
+    return try FfiConverterTypeConflictResolver.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictResolver_lower(_ value: ConflictResolver) -> UInt64 {
+    return FfiConverterTypeConflictResolver.lower(value)
+}
+
+
 
 
 
@@ -995,6 +1571,479 @@ public func FfiConverterTypeManualClock_lift(_ handle: UInt64) throws -> ManualC
 #endif
 public func FfiConverterTypeManualClock_lower(_ value: ManualClock) -> UInt64 {
     return FfiConverterTypeManualClock.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A signed-in client of a sessionkit server (SPEC §9): its session, a local replica of its
+ * state kept in sync, the connection kept alive. Calls block (except the `_async` forms).
+ */
+public protocol SessionClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Where the connection stands.
+     */
+    func connectionState()  -> ConnectionState
+    
+    /**
+     * This user's devices: the server's page as JSON text (`items`, `next_cursor`; the
+     * caller's own item has `current: true`).
+     */
+    func devices() throws  -> String
+    
+    /**
+     * The figures so far.
+     */
+    func metrics()  -> ClientMetrics
+    
+    /**
+     * Merge-patches the state (RFC 7396) locally at once; pushed when online.
+     */
+    func patchState(patch: String) throws 
+    
+    /**
+     * Replaces the state locally at once; pushed when online.
+     */
+    func putState(data: String) throws 
+    
+    /**
+     * After a restart or a reconnect: re-validates the session and reconciles the replica.
+     */
+    func recover() throws  -> RecoveryResult
+    
+    /**
+     * `recover` for Kotlin coroutines, Swift async and Python asyncio.
+     */
+    func recoverAsync() async throws  -> RecoveryResult
+    
+    /**
+     * Revokes one of this user's other devices.
+     */
+    func revokeDevice(id: String) throws 
+    
+    /**
+     * Revokes every other device of this user; returns how many were live.
+     */
+    func revokeOtherDevices() throws  -> UInt64
+    
+    /**
+     * The session as last seen, or none when signed out.
+     */
+    func session() throws  -> Session?
+    
+    /**
+     * The host's connectivity hint (Android `ConnectivityManager`, Apple `NWPathMonitor`).
+     */
+    func setOnline(online: Bool) throws 
+    
+    /**
+     * Stops the client's thread now (its replica is already saved); releasing the object
+     * does the same. Named `shutdown` because Kotlin's `close()` is `AutoCloseable`'s, which
+     * releases it.
+     */
+    func shutdown() 
+    
+    /**
+     * Signs in with a session token from the app's backend; connecting goes on in the
+     * background (`recover()` waits for the outcome).
+     */
+    func signIn(token: String) throws 
+    
+    /**
+     * Revokes the session on the server (when reachable) and clears it here.
+     */
+    func signOut() throws 
+    
+    /**
+     * The local state as JSON text (instant, offline too), or none.
+     */
+    func state() throws  -> String?
+    
+    /**
+     * Delivers every event to `listener` until the subscription is released.
+     */
+    func subscribe(listener: ClientListener)  -> ClientSubscription
+    
+    /**
+     * Pulls and pushes now; returns when the replica and the server agree or the server is
+     * out of reach (`offline`).
+     */
+    func sync() throws  -> SyncResult
+    
+    /**
+     * `sync` for Kotlin coroutines, Swift async and Python asyncio.
+     */
+    func syncAsync() async throws  -> SyncResult
+    
+}
+/**
+ * A signed-in client of a sessionkit server (SPEC §9): its session, a local replica of its
+ * state kept in sync, the connection kept alive. Calls block (except the `_async` forms).
+ */
+open class SessionClient: SessionClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_sessionkit_ffi_fn_clone_sessionclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_sessionkit_ffi_fn_free_sessionclient(handle, $0) }
+    }
+
+    
+    /**
+     * A client whose replica lives in memory (scripts, tests): gone when the process ends.
+     */
+public static func openMemory(baseUrl: String, options: ClientOptions = ClientOptions(), resolver: ConflictResolver? = nil)throws  -> SessionClient  {
+    return try  FfiConverterTypeSessionClient_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_constructor_sessionclient_open_memory(
+        FfiConverterString.lower(baseUrl),
+        FfiConverterTypeClientOptions_lower(options),
+        FfiConverterOptionTypeConflictResolver.lower(resolver),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A client whose replica (session, state, queued changes) lives in the SQLite file at
+     * `path` (created with mode 0600), so it survives app restarts.
+     */
+public static func openSqlite(baseUrl: String, path: String, options: ClientOptions = ClientOptions(), resolver: ConflictResolver? = nil)throws  -> SessionClient  {
+    return try  FfiConverterTypeSessionClient_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_constructor_sessionclient_open_sqlite(
+        FfiConverterString.lower(baseUrl),
+        FfiConverterString.lower(path),
+        FfiConverterTypeClientOptions_lower(options),
+        FfiConverterOptionTypeConflictResolver.lower(resolver),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Where the connection stands.
+     */
+open func connectionState() -> ConnectionState  {
+    return try!  FfiConverterTypeConnectionState_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_connection_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This user's devices: the server's page as JSON text (`items`, `next_cursor`; the
+     * caller's own item has `current: true`).
+     */
+open func devices()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_devices(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The figures so far.
+     */
+open func metrics() -> ClientMetrics  {
+    return try!  FfiConverterTypeClientMetrics_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_metrics(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Merge-patches the state (RFC 7396) locally at once; pushed when online.
+     */
+open func patchState(patch: String)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_patch_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(patch),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Replaces the state locally at once; pushed when online.
+     */
+open func putState(data: String)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_put_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(data),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * After a restart or a reconnect: re-validates the session and reconciles the replica.
+     */
+open func recover()throws  -> RecoveryResult  {
+    return try  FfiConverterTypeRecoveryResult_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_recover(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `recover` for Kotlin coroutines, Swift async and Python asyncio.
+     */
+open func recoverAsync()async throws  -> RecoveryResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sessionkit_ffi_fn_method_sessionclient_recover_async(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_sessionkit_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sessionkit_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sessionkit_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRecoveryResult_lift,
+            errorHandler: FfiConverterTypeSessionkitError_lift
+        )
+}
+    
+    /**
+     * Revokes one of this user's other devices.
+     */
+open func revokeDevice(id: String)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_revoke_device(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Revokes every other device of this user; returns how many were live.
+     */
+open func revokeOtherDevices()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_revoke_other_devices(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The session as last seen, or none when signed out.
+     */
+open func session()throws  -> Session?  {
+    return try  FfiConverterOptionTypeSession.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_session(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The host's connectivity hint (Android `ConnectivityManager`, Apple `NWPathMonitor`).
+     */
+open func setOnline(online: Bool)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_set_online(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(online),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Stops the client's thread now (its replica is already saved); releasing the object
+     * does the same. Named `shutdown` because Kotlin's `close()` is `AutoCloseable`'s, which
+     * releases it.
+     */
+open func shutdown()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_shutdown(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Signs in with a session token from the app's backend; connecting goes on in the
+     * background (`recover()` waits for the outcome).
+     */
+open func signIn(token: String)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_sign_in(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Revokes the session on the server (when reachable) and clears it here.
+     */
+open func signOut()throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_sign_out(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The local state as JSON text (instant, offline too), or none.
+     */
+open func state()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Delivers every event to `listener` until the subscription is released.
+     */
+open func subscribe(listener: ClientListener) -> ClientSubscription  {
+    return try!  FfiConverterTypeClientSubscription_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_subscribe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeClientListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Pulls and pushes now; returns when the replica and the server agree or the server is
+     * out of reach (`offline`).
+     */
+open func sync()throws  -> SyncResult  {
+    return try  FfiConverterTypeSyncResult_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionclient_sync(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `sync` for Kotlin coroutines, Swift async and Python asyncio.
+     */
+open func syncAsync()async throws  -> SyncResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_sessionkit_ffi_fn_method_sessionclient_sync_async(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_sessionkit_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_sessionkit_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_sessionkit_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncResult_lift,
+            errorHandler: FfiConverterTypeSessionkitError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SessionClient
+
+    public static func lift(_ handle: UInt64) throws -> SessionClient {
+        return SessionClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SessionClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SessionClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionClient_lift(_ handle: UInt64) throws -> SessionClient {
+    return try FfiConverterTypeSessionClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionClient_lower(_ value: SessionClient) -> UInt64 {
+    return FfiConverterTypeSessionClient.lower(value)
 }
 
 
@@ -1985,6 +3034,274 @@ public func FfiConverterTypeClientInfo_lower(_ value: ClientInfo) -> RustBuffer 
 
 
 /**
+ * Per-session figures.
+ */
+public struct ClientMetrics: Equatable, Hashable {
+    /**
+     * Pushes acknowledged and server states taken in.
+     */
+    public var syncs: UInt64
+    /**
+     * Conflicts settled.
+     */
+    public var conflicts: UInt64
+    /**
+     * Reconnect attempts after failures.
+     */
+    public var retries: UInt64
+    /**
+     * Connections restored after a loss.
+     */
+    public var reconnects: UInt64
+    /**
+     * Request body bytes sent.
+     */
+    public var bytesSent: UInt64
+    /**
+     * Response bytes received.
+     */
+    public var bytesReceived: UInt64
+    /**
+     * The last request's round trip (ms).
+     */
+    public var lastRoundTripMs: UInt64?
+    /**
+     * Time signed in but not connected (ms).
+     */
+    public var offlineMs: UInt64
+    /**
+     * Local changes waiting.
+     */
+    public var pendingChanges: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Pushes acknowledged and server states taken in.
+         */syncs: UInt64, 
+        /**
+         * Conflicts settled.
+         */conflicts: UInt64, 
+        /**
+         * Reconnect attempts after failures.
+         */retries: UInt64, 
+        /**
+         * Connections restored after a loss.
+         */reconnects: UInt64, 
+        /**
+         * Request body bytes sent.
+         */bytesSent: UInt64, 
+        /**
+         * Response bytes received.
+         */bytesReceived: UInt64, 
+        /**
+         * The last request's round trip (ms).
+         */lastRoundTripMs: UInt64?, 
+        /**
+         * Time signed in but not connected (ms).
+         */offlineMs: UInt64, 
+        /**
+         * Local changes waiting.
+         */pendingChanges: UInt64) {
+        self.syncs = syncs
+        self.conflicts = conflicts
+        self.retries = retries
+        self.reconnects = reconnects
+        self.bytesSent = bytesSent
+        self.bytesReceived = bytesReceived
+        self.lastRoundTripMs = lastRoundTripMs
+        self.offlineMs = offlineMs
+        self.pendingChanges = pendingChanges
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClientMetrics: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientMetrics: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientMetrics {
+        return
+            try ClientMetrics(
+                syncs: FfiConverterUInt64.read(from: &buf), 
+                conflicts: FfiConverterUInt64.read(from: &buf), 
+                retries: FfiConverterUInt64.read(from: &buf), 
+                reconnects: FfiConverterUInt64.read(from: &buf), 
+                bytesSent: FfiConverterUInt64.read(from: &buf), 
+                bytesReceived: FfiConverterUInt64.read(from: &buf), 
+                lastRoundTripMs: FfiConverterOptionUInt64.read(from: &buf), 
+                offlineMs: FfiConverterUInt64.read(from: &buf), 
+                pendingChanges: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClientMetrics, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.syncs, into: &buf)
+        FfiConverterUInt64.write(value.conflicts, into: &buf)
+        FfiConverterUInt64.write(value.retries, into: &buf)
+        FfiConverterUInt64.write(value.reconnects, into: &buf)
+        FfiConverterUInt64.write(value.bytesSent, into: &buf)
+        FfiConverterUInt64.write(value.bytesReceived, into: &buf)
+        FfiConverterOptionUInt64.write(value.lastRoundTripMs, into: &buf)
+        FfiConverterUInt64.write(value.offlineMs, into: &buf)
+        FfiConverterUInt64.write(value.pendingChanges, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientMetrics_lift(_ buf: RustBuffer) throws -> ClientMetrics {
+    return try FfiConverterTypeClientMetrics.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientMetrics_lower(_ value: ClientMetrics) -> RustBuffer {
+    return FfiConverterTypeClientMetrics.lower(value)
+}
+
+
+/**
+ * How a client behaves; every field has a default.
+ */
+public struct ClientOptions: Equatable, Hashable {
+    /**
+     * The server's heartbeat period (`sessionkit serve --heartbeat-ms`, default 25 s).
+     */
+    public var heartbeatMs: UInt64
+    /**
+     * `"merge"` (default), `"server_wins"`, `"client_wins"` or `"custom"` (with a resolver).
+     */
+    public var conflictPolicy: String
+    /**
+     * The first reconnect delay's ceiling (default 1 s).
+     */
+    public var backoffInitialMs: UInt64
+    /**
+     * How the ceiling grows per failed attempt (default 1.6).
+     */
+    public var backoffMultiplier: Double
+    /**
+     * The largest ceiling (default 60 s).
+     */
+    public var backoffMaxMs: UInt64
+    /**
+     * `session_expiring` fires this long before expiry (default 60 s).
+     */
+    public var expiringWithinMs: UInt64
+    /**
+     * A request slower than this counts as failed (default 15 s).
+     */
+    public var requestTimeoutMs: UInt64
+    /**
+     * The replica's key in the local store (default `"default"`).
+     */
+    public var key: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The server's heartbeat period (`sessionkit serve --heartbeat-ms`, default 25 s).
+         */heartbeatMs: UInt64 = UInt64(25000), 
+        /**
+         * `"merge"` (default), `"server_wins"`, `"client_wins"` or `"custom"` (with a resolver).
+         */conflictPolicy: String = "merge", 
+        /**
+         * The first reconnect delay's ceiling (default 1 s).
+         */backoffInitialMs: UInt64 = UInt64(1000), 
+        /**
+         * How the ceiling grows per failed attempt (default 1.6).
+         */backoffMultiplier: Double = Double(1.6), 
+        /**
+         * The largest ceiling (default 60 s).
+         */backoffMaxMs: UInt64 = UInt64(60000), 
+        /**
+         * `session_expiring` fires this long before expiry (default 60 s).
+         */expiringWithinMs: UInt64 = UInt64(60000), 
+        /**
+         * A request slower than this counts as failed (default 15 s).
+         */requestTimeoutMs: UInt64 = UInt64(15000), 
+        /**
+         * The replica's key in the local store (default `"default"`).
+         */key: String = "default") {
+        self.heartbeatMs = heartbeatMs
+        self.conflictPolicy = conflictPolicy
+        self.backoffInitialMs = backoffInitialMs
+        self.backoffMultiplier = backoffMultiplier
+        self.backoffMaxMs = backoffMaxMs
+        self.expiringWithinMs = expiringWithinMs
+        self.requestTimeoutMs = requestTimeoutMs
+        self.key = key
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClientOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientOptions {
+        return
+            try ClientOptions(
+                heartbeatMs: FfiConverterUInt64.read(from: &buf), 
+                conflictPolicy: FfiConverterString.read(from: &buf), 
+                backoffInitialMs: FfiConverterUInt64.read(from: &buf), 
+                backoffMultiplier: FfiConverterDouble.read(from: &buf), 
+                backoffMaxMs: FfiConverterUInt64.read(from: &buf), 
+                expiringWithinMs: FfiConverterUInt64.read(from: &buf), 
+                requestTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                key: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClientOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.heartbeatMs, into: &buf)
+        FfiConverterString.write(value.conflictPolicy, into: &buf)
+        FfiConverterUInt64.write(value.backoffInitialMs, into: &buf)
+        FfiConverterDouble.write(value.backoffMultiplier, into: &buf)
+        FfiConverterUInt64.write(value.backoffMaxMs, into: &buf)
+        FfiConverterUInt64.write(value.expiringWithinMs, into: &buf)
+        FfiConverterUInt64.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterString.write(value.key, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientOptions_lift(_ buf: RustBuffer) throws -> ClientOptions {
+    return try FfiConverterTypeClientOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustBuffer {
+    return FfiConverterTypeClientOptions.lower(value)
+}
+
+
+/**
  * Timeouts, limits and state settings (SPEC §1). Times are milliseconds, sizes bytes.
  *
  * The defaults are the engine's (checked by a test); invalid values are refused when a manager
@@ -2660,6 +3977,95 @@ public func FfiConverterTypePage_lower(_ value: Page) -> RustBuffer {
 
 
 /**
+ * What `recover()` found.
+ */
+public struct RecoveryResult: Equatable, Hashable {
+    /**
+     * `restored`, `signed_out` or `offline`.
+     */
+    public var outcome: String
+    /**
+     * Why it is signed out, when it is.
+     */
+    public var reason: String?
+    /**
+     * The server version the replica rests on.
+     */
+    public var version: UInt64
+    /**
+     * Local changes still waiting.
+     */
+    public var pending: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `restored`, `signed_out` or `offline`.
+         */outcome: String, 
+        /**
+         * Why it is signed out, when it is.
+         */reason: String?, 
+        /**
+         * The server version the replica rests on.
+         */version: UInt64, 
+        /**
+         * Local changes still waiting.
+         */pending: UInt64) {
+        self.outcome = outcome
+        self.reason = reason
+        self.version = version
+        self.pending = pending
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecoveryResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryResult {
+        return
+            try RecoveryResult(
+                outcome: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf), 
+                version: FfiConverterUInt64.read(from: &buf), 
+                pending: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecoveryResult, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.outcome, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterUInt64.write(value.version, into: &buf)
+        FfiConverterUInt64.write(value.pending, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryResult_lift(_ buf: RustBuffer) throws -> RecoveryResult {
+    return try FfiConverterTypeRecoveryResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryResult_lower(_ value: RecoveryResult) -> RustBuffer {
+    return FfiConverterTypeRecoveryResult.lower(value)
+}
+
+
+/**
  * A session as callers see it. Holds no secret.
  */
 public struct Session: Equatable, Hashable {
@@ -3044,6 +4450,399 @@ public func FfiConverterTypeStats_lift(_ buf: RustBuffer) throws -> Stats {
 public func FfiConverterTypeStats_lower(_ value: Stats) -> RustBuffer {
     return FfiConverterTypeStats.lower(value)
 }
+
+
+/**
+ * What `sync()` did.
+ */
+public struct SyncResult: Equatable, Hashable {
+    /**
+     * Pushes acknowledged.
+     */
+    public var pushed: UInt64
+    /**
+     * Server states taken in.
+     */
+    public var pulled: UInt64
+    /**
+     * Conflicts settled.
+     */
+    public var conflicts: UInt64
+    /**
+     * The server version the replica rests on.
+     */
+    public var version: UInt64
+    /**
+     * Local changes still waiting.
+     */
+    public var pending: UInt64
+    /**
+     * The server could not be reached; the changes wait.
+     */
+    public var offline: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Pushes acknowledged.
+         */pushed: UInt64, 
+        /**
+         * Server states taken in.
+         */pulled: UInt64, 
+        /**
+         * Conflicts settled.
+         */conflicts: UInt64, 
+        /**
+         * The server version the replica rests on.
+         */version: UInt64, 
+        /**
+         * Local changes still waiting.
+         */pending: UInt64, 
+        /**
+         * The server could not be reached; the changes wait.
+         */offline: Bool) {
+        self.pushed = pushed
+        self.pulled = pulled
+        self.conflicts = conflicts
+        self.version = version
+        self.pending = pending
+        self.offline = offline
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncResult {
+        return
+            try SyncResult(
+                pushed: FfiConverterUInt64.read(from: &buf), 
+                pulled: FfiConverterUInt64.read(from: &buf), 
+                conflicts: FfiConverterUInt64.read(from: &buf), 
+                version: FfiConverterUInt64.read(from: &buf), 
+                pending: FfiConverterUInt64.read(from: &buf), 
+                offline: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncResult, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.pushed, into: &buf)
+        FfiConverterUInt64.write(value.pulled, into: &buf)
+        FfiConverterUInt64.write(value.conflicts, into: &buf)
+        FfiConverterUInt64.write(value.version, into: &buf)
+        FfiConverterUInt64.write(value.pending, into: &buf)
+        FfiConverterBool.write(value.offline, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncResult_lift(_ buf: RustBuffer) throws -> SyncResult {
+    return try FfiConverterTypeSyncResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncResult_lower(_ value: SyncResult) -> RustBuffer {
+    return FfiConverterTypeSyncResult.lower(value)
+}
+
+
+/**
+ * What the client tells the app (SPEC §9 events).
+ */
+
+public enum ClientEvent: Equatable, Hashable {
+    
+    /**
+     * The first connection since the client opened or signed in.
+     */
+    case connectionEstablished
+    /**
+     * A connection was lost.
+     */
+    case connectionLost
+    /**
+     * Connected again after a loss.
+     */
+    case connectionRestored
+    /**
+     * The session ended: sign in again.
+     */
+    case authRequired(
+        /**
+         * `revoked`, `expired`, `rotated`, `deleted` or `invalid_token`.
+         */reason: String
+    )
+    /**
+     * The session expires soon.
+     */
+    case sessionExpiring(
+        /**
+         * When (ms since the epoch).
+         */expiresAt: Int64
+    )
+    /**
+     * The local state rests on this server version.
+     */
+    case stateSynchronized(
+        /**
+         * The version.
+         */version: UInt64
+    )
+    /**
+     * Local changes met newer server changes.
+     */
+    case syncConflict(
+        /**
+         * `merge`, `server_wins`, `client_wins` or `custom`.
+         */resolution: String
+    )
+    /**
+     * Something failed that the app may want to know.
+     */
+    case error(
+        /**
+         * The SPEC §5 kind.
+         */kind: String, 
+        /**
+         * What happened.
+         */message: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ClientEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientEvent: FfiConverterRustBuffer {
+    typealias SwiftType = ClientEvent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientEvent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .connectionEstablished
+        
+        case 2: return .connectionLost
+        
+        case 3: return .connectionRestored
+        
+        case 4: return .authRequired(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .sessionExpiring(expiresAt: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 6: return .stateSynchronized(version: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 7: return .syncConflict(resolution: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .error(kind: try FfiConverterString.read(from: &buf), message: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ClientEvent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .connectionEstablished:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .connectionLost:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .connectionRestored:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .authRequired(reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .sessionExpiring(expiresAt):
+            writeInt(&buf, Int32(5))
+            FfiConverterInt64.write(expiresAt, into: &buf)
+            
+        
+        case let .stateSynchronized(version):
+            writeInt(&buf, Int32(6))
+            FfiConverterUInt64.write(version, into: &buf)
+            
+        
+        case let .syncConflict(resolution):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(resolution, into: &buf)
+            
+        
+        case let .error(kind,message):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(kind, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientEvent_lift(_ buf: RustBuffer) throws -> ClientEvent {
+    return try FfiConverterTypeClientEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientEvent_lower(_ value: ClientEvent) -> RustBuffer {
+    return FfiConverterTypeClientEvent.lower(value)
+}
+
+
+
+/**
+ * Where the connection stands.
+ */
+
+public enum ConnectionState: Equatable, Hashable {
+    
+    /**
+     * Offline, or not started.
+     */
+    case disconnected
+    /**
+     * Connecting.
+     */
+    case connecting
+    /**
+     * Connected.
+     */
+    case connected
+    /**
+     * Waiting to try again.
+     */
+    case reconnecting(
+        /**
+         * The next attempt's number.
+         */attempt: UInt32, 
+        /**
+         * The delay chosen before it.
+         */retryInMs: UInt64
+    )
+    /**
+     * No session.
+     */
+    case signedOut
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ConnectionState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConnectionState: FfiConverterRustBuffer {
+    typealias SwiftType = ConnectionState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConnectionState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .disconnected
+        
+        case 2: return .connecting
+        
+        case 3: return .connected
+        
+        case 4: return .reconnecting(attempt: try FfiConverterUInt32.read(from: &buf), retryInMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 5: return .signedOut
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ConnectionState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .disconnected:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .connecting:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .connected:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .reconnecting(attempt,retryInMs):
+            writeInt(&buf, Int32(4))
+            FfiConverterUInt32.write(attempt, into: &buf)
+            FfiConverterUInt64.write(retryInMs, into: &buf)
+            
+        
+        case .signedOut:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConnectionState_lift(_ buf: RustBuffer) throws -> ConnectionState {
+    return try FfiConverterTypeConnectionState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConnectionState_lower(_ value: ConnectionState) -> RustBuffer {
+    return FfiConverterTypeConnectionState.lower(value)
+}
+
 
 
 /**
@@ -3589,6 +5388,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeConflictResolver: FfiConverterRustBuffer {
+    typealias SwiftType = ConflictResolver?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeConflictResolver.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeConflictResolver.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeManualClock: FfiConverterRustBuffer {
     typealias SwiftType = ManualClock?
 
@@ -3605,6 +5428,30 @@ fileprivate struct FfiConverterOptionTypeManualClock: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeManualClock.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
+    typealias SwiftType = Session?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSession.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSession.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3684,6 +5531,54 @@ fileprivate struct FfiConverterDictionaryStringUInt64: FfiConverterRustBuffer {
         return dict
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureSessionkitFfiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
 /**
  * The engine's default configuration (the same values `Config()` gets from its defaults).
  */
@@ -3711,6 +5606,69 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_func_default_config() != 62928) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_clientlistener_on_event() != 15707) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_clientsubscription_unsubscribe() != 56985) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_conflictresolver_resolve() != 18764) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_connection_state() != 21160) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_devices() != 24913) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_metrics() != 15242) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_patch_state() != 5305) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_put_state() != 34850) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_recover() != 5870) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_recover_async() != 50369) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_revoke_device() != 36829) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_revoke_other_devices() != 35828) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_session() != 12307) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_set_online() != 32742) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_shutdown() != 54909) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_sign_in() != 44924) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_sign_out() != 4243) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_state() != 35789) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_subscribe() != 41706) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_sync() != 17575) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_sync_async() != 42537) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_manualclock_advance() != 62499) {
@@ -3809,6 +5767,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_validate_in_context() != 29159) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sessionkit_ffi_checksum_constructor_sessionclient_open_memory() != 32438) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_constructor_sessionclient_open_sqlite() != 46366) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sessionkit_ffi_checksum_constructor_manualclock_new() != 57933) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3822,6 +5786,8 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitClientListener()
+    uniffiCallbackInitConflictResolver()
     uniffiCallbackInitEventListener()
     return InitializationResult.ok
 }()

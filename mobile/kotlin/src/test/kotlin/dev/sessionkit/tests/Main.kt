@@ -36,7 +36,10 @@ fun main() {
     val api = Suite("api")
     ApiTest.run(api)
 
-    val suites = listOf(conformance, vectors, api)
+    val client = Suite("client scenarios")
+    ClientScenarios.run(client)
+
+    val suites = listOf(conformance, vectors, api, client)
     suites.forEach { it.summary() }
     val passed = suites.sumOf { it.passed }
     val failed = suites.sumOf { it.failed }
