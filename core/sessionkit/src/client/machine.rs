@@ -1,8 +1,6 @@
 //! The sync client's state machine (docs/SPEC.md §9), without I/O: a face feeds it [`Input`]s
 //! with the current time and carries out the [`Output`]s it returns.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -412,7 +410,9 @@ pub struct SyncMachine {
     attempt: u32,
     ever_connected: bool,
     lost_at: Option<i64>,
-    requests: BTreeMap<u64, (Pending, i64, Call)>,
+    /// Requests in flight: `(id, why, sent at, the call)`. A handful at most, so a list (a map
+    /// would cost the wasm build a B-tree of its own).
+    requests: Vec<(u64, Pending, i64, Call)>,
     state_request: Option<u64>,
     pull_wanted: bool,
     unconfirmed: Option<Push>,
@@ -456,7 +456,7 @@ impl SyncMachine {
             attempt: 0,
             ever_connected: false,
             lost_at: None,
-            requests: BTreeMap::new(),
+            requests: Vec::new(),
             state_request: None,
             pull_wanted: false,
             unconfirmed: None,
@@ -561,7 +561,7 @@ impl SyncMachine {
                 etag,
                 body,
             } => {
-                if let Some((_, _, call)) = self.requests.get(&id) {
+                if let Some((_, _, _, call)) = self.requests.iter().find(|r| r.0 == id) {
                     let result = call.parse(status, retry_after.as_deref(), etag.as_deref(), &body);
                     self.on_response(now, id, result, body.len() as u64);
                 }
@@ -608,7 +608,7 @@ impl SyncMachine {
         self.unconfirmed = None;
         self.state_request = None;
         self.requests
-            .retain(|_, (p, _, _)| matches!(p, Pending::Op(_)));
+            .retain(|(_, p, _, _)| matches!(p, Pending::Op(_)));
         self.connect(now);
     }
 
@@ -989,9 +989,10 @@ impl SyncMachine {
         result: std::result::Result<Reply, Failure>,
         bytes_received: u64,
     ) {
-        let Some((pending, sent_at, _)) = self.requests.remove(&id) else {
+        let Some(at) = self.requests.iter().position(|r| r.0 == id) else {
             return;
         };
+        let (_, pending, sent_at, _) = self.requests.swap_remove(at);
         self.metrics.bytes_received += bytes_received;
         self.metrics.last_round_trip_ms = Some(now.saturating_sub(sent_at).max(0) as u64);
         if self.state_request == Some(id) {
@@ -1178,7 +1179,7 @@ impl SyncMachine {
         let token = self.replica.token.as_deref().unwrap_or_default();
         let request = call.to_http(token);
         self.metrics.bytes_sent += request.body.as_ref().map_or(0, |b| b.len() as u64);
-        self.requests.insert(id, (pending, now, call));
+        self.requests.push((id, pending, now, call));
         self.out.push(Output::Send { id, request });
         id
     }

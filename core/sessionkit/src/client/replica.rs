@@ -119,8 +119,12 @@ impl Replica {
             format: u32,
             replica: Replica,
         }
-        let stored: Owned =
-            serde_json::from_slice(bytes).map_err(|_| Error::corrupt("client replica"))?;
+        // Read as text: the same JSON reader as the client's HTTP answers, so a wasm build
+        // carries one deserializer per record type, not two.
+        let stored: Owned = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or_else(|| Error::corrupt("client replica"))?;
         if stored.format != FORMAT {
             return Err(Error::corrupt("client replica format"));
         }
