@@ -28,7 +28,9 @@
 //!     are a `prev` cursor over the user's key range, and a keyset page starts strictly below
 //!     the cursor's `(last_active_at, id)` position, so a page costs the same at any depth;
 //!   - `expiry` on `e` (expires_at): cleanup walks the expired prefix, ties by id;
-//! - object store `states`, keyed by the session id, holding the encoded blob.
+//! - object store `states`, keyed by the session id, holding the encoded blob;
+//! - object store `client_replicas` (schema 3), keyed by a sync client's name, holding its
+//!   replica record `{r: revision, b: bytes}` ([`sessionkit::ReplicaStore`], docs/SPEC.md §9).
 //!
 //! Records are compact objects with one-letter keys: `i` id, `u` user, `c`/`a`/`e`/`x` created,
 //! last active, expires and absolute expiry, `k` client kind, `v`/`d` client version and device,

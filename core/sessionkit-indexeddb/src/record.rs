@@ -167,6 +167,22 @@ impl SessionSummary {
     }
 }
 
+/// A client replica record: `{r: revision, b: the record's bytes}`.
+pub(crate) fn replica_to_js(revision: u64, record: &[u8]) -> Result<JsValue> {
+    let object = Object::new();
+    set(&object, "r", &counter(revision)?)?;
+    set(&object, "b", &Uint8Array::from(record).into())?;
+    Ok(object.into())
+}
+
+/// A client replica record from its encoded form: `(revision, bytes)`.
+pub(crate) fn replica_from_js(value: &JsValue) -> Result<(u64, Vec<u8>)> {
+    let fields = Fields::of(value, "client replica")?;
+    let revision = u64::try_from(fields.int("r")?)
+        .map_err(|_| Error::corrupt("client replica: negative revision"))?;
+    Ok((revision, bytes(&fields.get("b")?, "client replica")?))
+}
+
 /// The encoded form of a state.
 pub(crate) fn state_to_js(state: &StateRecord) -> Result<JsValue> {
     let object = Object::new();

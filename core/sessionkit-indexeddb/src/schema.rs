@@ -18,6 +18,9 @@ use web_sys::{
 pub(crate) const SESSIONS: &str = "sessions";
 /// Object store of encoded client state, out-of-line keys (the session id).
 pub(crate) const STATES: &str = "states";
+/// Object store of sync client replicas (docs/SPEC.md §9), out-of-line keys (the client's name):
+/// `{r: revision, b: record bytes}`.
+pub(crate) const CLIENT_REPLICAS: &str = "client_replicas";
 /// Index of `sessions` on `[user, last activity, id]`.
 pub(crate) const USER_ACTIVITY: &str = "user_activity";
 /// Index of `sessions` on expiry.
@@ -37,13 +40,15 @@ pub(crate) enum SchemaVersion {
     /// Every session record carries its metadata revision `n` (0 for existing ones), which the
     /// metadata compare-and-swap compares instead of the metadata text.
     V2 = 2,
+    /// The sync client's replicas get their own object store.
+    V3 = 3,
 }
 
 impl SchemaVersion {
     /// The newest version.
-    pub(crate) const LATEST: SchemaVersion = SchemaVersion::V2;
+    pub(crate) const LATEST: SchemaVersion = SchemaVersion::V3;
     /// All versions in upgrade order.
-    const ALL: [SchemaVersion; 2] = [SchemaVersion::V1, SchemaVersion::V2];
+    const ALL: [SchemaVersion; 3] = [SchemaVersion::V1, SchemaVersion::V2, SchemaVersion::V3];
 
     /// The IndexedDB version number.
     pub(crate) const fn number(self) -> u32 {
@@ -76,6 +81,7 @@ impl SchemaVersion {
                 Ok(())
             }
             SchemaVersion::V2 => add_metadata_revisions(tx),
+            SchemaVersion::V3 => db.create_object_store(CLIENT_REPLICAS).map(drop),
         }
     }
 }

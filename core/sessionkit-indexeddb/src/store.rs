@@ -14,10 +14,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sessionkit::{
-    ClientKind, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, Result, RevokeBatch,
-    SessionId, SessionLimit, SessionPosition, SessionRecord, SessionStore, StateDecision,
-    StateLookup, StatePut, StateRecord, StateStore, StateVersions, StatsQuery, Store, StoreStats,
-    StoredSession, UserPageQuery, WriteOutcome,
+    ClientKind, InsertOutcome, LimitDecision, Liveness, MaintenanceStore, ReplicaStore, Result,
+    RevokeBatch, SessionId, SessionLimit, SessionPosition, SessionRecord, SessionStore,
+    StateDecision, StateLookup, StatePut, StateRecord, StateStore, StateVersions, StatsQuery,
+    Store, StoreStats, StoredSession, UserPageQuery, WriteOutcome,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -26,10 +26,10 @@ use web_sys::{Event, IdbCursorDirection, IdbDatabase, IdbKeyRange, IdbObjectStor
 use crate::error::thrown;
 use crate::open::open_database;
 use crate::record::{
-    cleared_state_to_js, id_from_key, id_key, number, session_from_js, session_to_js, state_to_js,
-    stored_state_from_js, SessionSummary, StoredState,
+    cleared_state_to_js, id_from_key, id_key, number, replica_from_js, replica_to_js,
+    session_from_js, session_to_js, state_to_js, stored_state_from_js, SessionSummary, StoredState,
 };
-use crate::schema::{EXPIRY, SESSIONS, STATES, USER_ACTIVITY};
+use crate::schema::{CLIENT_REPLICAS, EXPIRY, SESSIONS, STATES, USER_ACTIVITY};
 use crate::transaction::{
     add, count, delete, exists, get, index_cursor, index_key_cursor, issue_count, issue_get, put,
     step, store_cursor, CountSource, Tx,
@@ -772,6 +772,37 @@ impl MaintenanceStore for IndexedDbStore {
                 )?;
                 put(&tx.store(STATES)?, &cleared, Some(&key)).await?;
             }
+            Ok(true)
+        })
+        .await
+    }
+}
+
+/// The sync client's replica records (§9), one per client name, in their own object store.
+#[async_trait(?Send)]
+impl ReplicaStore for IndexedDbStore {
+    async fn load_replica(&self, key: &str) -> Result<Option<(u64, Vec<u8>)>> {
+        self.read(&[CLIENT_REPLICAS], async |tx| {
+            let replicas = tx.store(CLIENT_REPLICAS)?;
+            get(&replicas, &JsValue::from_str(key))
+                .await?
+                .map(|value| replica_from_js(&value))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn save_replica(&self, key: &str, revision: u64, record: &[u8]) -> Result<bool> {
+        self.write(&[CLIENT_REPLICAS], async |tx| {
+            let replicas = tx.store(CLIENT_REPLICAS)?;
+            let key = JsValue::from_str(key);
+            if let Some(stored) = get(&replicas, &key).await? {
+                let (stored_revision, _) = replica_from_js(&stored)?;
+                if stored_revision >= revision {
+                    return Ok(false);
+                }
+            }
+            put(&replicas, &replica_to_js(revision, record)?, Some(&key)).await?;
             Ok(true)
         })
         .await

@@ -8,7 +8,7 @@
 
 mod common;
 
-use sessionkit::testing::kit::{check_store, Options};
+use sessionkit::testing::kit::{check_replica_store, check_store, Options};
 use sessionkit::SessionId;
 use sessionkit_indexeddb::IndexedDbStore;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -27,6 +27,23 @@ async fn the_indexeddb_store_passes_the_store_kit() {
     .await;
     console_log!("browser kit (indexeddb): {report}");
     report.assert_passed("indexeddb store");
+}
+
+#[wasm_bindgen_test]
+async fn the_indexeddb_store_passes_the_replica_part_of_the_kit() {
+    let name = format!(
+        "sessionkit-kit-replicas-{}",
+        SessionId::random().expect("id")
+    );
+    let store = IndexedDbStore::open(&name).await.expect("store opens");
+    let checks = check_replica_store(&store)
+        .await
+        .unwrap_or_else(|failures| panic!("replica kit failed:\n{}", failures.join("\n")));
+    console_log!("browser kit (indexeddb replicas): {checks} checks passed");
+    drop(store);
+    sessionkit_indexeddb::delete_database(&name)
+        .await
+        .expect("deleted");
 }
 
 #[wasm_bindgen_test]

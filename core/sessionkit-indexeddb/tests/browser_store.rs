@@ -219,7 +219,10 @@ async fn a_fresh_database_gets_the_current_schema() {
 
     let db = raw_open(&name).await;
     assert_eq!(db.version() as u32, SCHEMA_VERSION);
-    assert_eq!(names(&db.object_store_names()), ["sessions", "states"]);
+    assert_eq!(
+        names(&db.object_store_names()),
+        ["client_replicas", "sessions", "states"]
+    );
     let tx = db.transaction_with_str("sessions").expect("transaction");
     let sessions = tx.object_store("sessions").expect("sessions");
     assert_eq!(
@@ -361,6 +364,55 @@ async fn a_schema_1_database_upgrades_and_its_sessions_take_metadata_updates() {
         Reflect::get(&record, &"n".into()).expect("n"),
         JsValue::from_f64(0.0)
     );
+    db.close();
+    delete_database(&name).await.expect("deleted");
+}
+
+#[wasm_bindgen_test]
+async fn a_schema_2_database_upgrades_keeping_its_sessions_and_gains_replicas() {
+    let name = unique_name("upgrade-v2");
+    let db = raw_open_at(&name, 2, |db| {
+        let params = web_sys::IdbObjectStoreParameters::new();
+        params.set_key_path(&JsValue::from_str("i"));
+        let sessions = db
+            .create_object_store_with_optional_parameters("sessions", &params)
+            .expect("sessions");
+        let by_user = js_sys::Array::of3(&"u".into(), &"a".into(), &"i".into());
+        sessions
+            .create_index_with_str_sequence("user_activity", &by_user)
+            .expect("user index");
+        sessions
+            .create_index_with_str("expiry", "e")
+            .expect("expiry");
+        db.create_object_store("states").expect("states");
+    })
+    .await;
+    let session = v1_session(11, "wes");
+    Reflect::set(&session, &"n".into(), &JsValue::from_f64(4.0)).expect("set n");
+    raw_put(&db, "sessions", &session, None).await;
+    db.close();
+
+    let store = fresh_store(&name).await;
+    let found = store
+        .get_session(&id(11))
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(found.metadata_revision, 4);
+    assert_eq!(found.session.user_id, "wes");
+    use sessionkit::ReplicaStore;
+    assert_eq!(store.load_replica("main").await, Ok(None));
+    assert_eq!(store.save_replica("main", 3, b"{}").await, Ok(true));
+    drop(store);
+
+    let store = fresh_store(&name).await;
+    assert_eq!(
+        store.load_replica("main").await,
+        Ok(Some((3, b"{}".to_vec())))
+    );
+    drop(store);
+    let db = raw_open(&name).await;
+    assert_eq!(db.version() as u32, SCHEMA_VERSION);
     db.close();
     delete_database(&name).await.expect("deleted");
 }
