@@ -6,12 +6,14 @@
 //! ([`records`]). Errors reject with `{kind, message, …fields}` objects that the package's
 //! JavaScript turns into `SessionkitError`s.
 //!
-//! Exports: `SessionManagerCore` (memory or IndexedDB store, every operation returning a Promise)
-//! and `ManualClockCore`. The crate also builds natively (without events and IndexedDB), so the
+//! Exports: `SessionManagerCore` (memory or IndexedDB store, every operation returning a Promise),
+//! `ManualClockCore`, and `SyncClientCore` (the sync client's state machine, §9, which the
+//! package's `SessionClient` drives) with `ReplicaStoreCore` (its replicas in IndexedDB). The crate also builds natively (without events and IndexedDB), so the
 //! workspace builds and its record conversions are unit-tested on the host.
 
 #![warn(missing_docs)]
 
+mod client;
 mod clock;
 pub mod convert;
 mod error;
@@ -20,6 +22,9 @@ mod events;
 mod indexeddb;
 mod manager;
 pub mod records;
+mod replicas;
 
+pub use client::SyncClientCore;
 pub use clock::ManualClockCore;
 pub use manager::SessionManagerCore;
+pub use replicas::ReplicaStoreCore;

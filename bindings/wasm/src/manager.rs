@@ -29,7 +29,7 @@ pub struct SessionManagerCore {
 }
 
 /// Runs `work` as a Promise: resolved with its value, rejected with the error's JS form.
-fn promise<F>(work: F) -> Promise
+pub(crate) fn promise<F>(work: F) -> Promise
 where
     F: Future<Output = Result<JsValue>> + 'static,
 {
