@@ -4,11 +4,15 @@
 #   1. build       wasm-pack (profile wasm-release) + wasm-opt -Oz from npm's binaryen -> web/dist/wasm
 #   2. conformance every tests/conformance/*.json scenario through the JS API in Node (memory store)
 #   3. api         JS-specific tests (SessionkitError, events, conversion, vectors, export/import)
-#   4. types       tsc --noEmit --strict on web/types/usage.ts against the hand-written index.d.ts
-#   5. smoke       npm pack, install the .tgz into an empty temp project, import it from Node
-#   6. size        the gzipped wasm against its budget
-#   7. e2e         the demo page in Debian's Chromium (playwright-core, IndexedDB on disk), and every
-#                  scenario through the JS API on IndexedDB in that browser
+#   4. client      SessionClient (§9) in Node against a real `sessionkit serve` (the CLI, built
+#                  here in debug): sign-in, edits, conflicts under each policy, revocation, the
+#                  server killed and restarted
+#   5. types       tsc --noEmit --strict on web/types/usage.ts against the hand-written index.d.ts
+#   6. smoke       npm pack, install the .tgz into an empty temp project, import it from Node
+#   7. size        the gzipped wasm against its budget
+#   8. e2e         the demo page in Debian's Chromium (playwright-core, IndexedDB on disk), and every
+#                  scenario through the JS API on IndexedDB in that browser; SessionClient in
+#                  Chromium against `sessionkit serve` (tabs, devices, offline, restarts, reload)
 #
 # Installs what is missing, idempotently: the wasm32 target, clang (zstd's C code for wasm32),
 # Node >= 20 and npm, Debian's chromium + chromium-driver (apt-get update only when something is
@@ -77,6 +81,13 @@ step "build: wasm-pack + wasm-opt -Oz -> web/dist/wasm"
 
 node_part "conformance (Node, memory store)" test/conformance.test.mjs
 node_part "api (Node)" test/api.test.mjs test/runner.test.mjs
+
+step "build: the CLI (debug), for the client tests' sessionkit serve"
+cargo build -p sessionkit-cli --locked
+target_dir=${CARGO_TARGET_DIR:-target}
+case "$target_dir" in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
+export SESSIONKIT_BIN="$target_dir/debug/sessionkit"
+node_part "client (Node, against sessionkit serve)" test/client.test.mjs
 
 step "types: tsc --noEmit --strict"
 if (cd web && npm run --silent test:types); then

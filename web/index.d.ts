@@ -317,3 +317,169 @@ export class SessionManager {
   /** Calls `listener` with every event; returns a function that unsubscribes. */
   subscribe(listener: (event: SessionEvent) => void): () => void;
 }
+
+// ---- The sync client (docs/SPEC.md §9) ----
+
+/** How a conflict between local changes and a newer server state is settled. */
+export type ConflictPolicy = 'merge' | 'server_wins' | 'client_wins' | 'custom';
+
+/** The app's resolver for `'custom'`: `(base, local, remote) => data`; null where there is no state. */
+export type ConflictResolver = (
+  base: JsonValue | null,
+  local: JsonValue | null,
+  remote: JsonValue | null,
+) => JsonValue;
+
+/** Where a client's replica is kept: one record per client name, replaced whole. */
+export interface ReplicaStore {
+  /** The record saved under `key`, or null. */
+  load(key: string): Promise<{ revision: number; record: string } | null>;
+  /** Saves `record` at `revision` unless a record of that revision or newer is stored; whether it wrote. */
+  save(key: string, revision: number, record: string): Promise<boolean>;
+}
+
+/** Replica records in memory (the default in Node; lost when the process ends). */
+export class MemoryReplicaStore implements ReplicaStore {
+  constructor();
+  load(key: string): Promise<{ revision: number; record: string } | null>;
+  save(key: string, revision: number, record: string): Promise<boolean>;
+}
+
+/** Replica records in an IndexedDB database (browsers; the default there). */
+export class IndexedDbReplicaStore implements ReplicaStore {
+  private constructor();
+  /** Opens (creating or upgrading) the IndexedDB database `name` (default 'sessionkit-client'). */
+  static open(name?: string): Promise<IndexedDbReplicaStore>;
+  load(key: string): Promise<{ revision: number; record: string } | null>;
+  save(key: string, revision: number, record: string): Promise<boolean>;
+}
+
+/** `SessionClient.open`'s options; all but `baseUrl` optional. */
+export interface SessionClientOptions {
+  /** The sessionkit server, e.g. `https://api.example.com` (paths are `/v1/...` under it). */
+  baseUrl: string;
+  /** Where the replica is kept (default: IndexedDB in browsers, memory in Node). */
+  store?: ReplicaStore;
+  /** The client's name: its record in the store, and what the tabs of an origin share (default 'default'). */
+  name?: string;
+  /** Default `'merge'` (`'custom'` when a resolver is given). */
+  conflictPolicy?: ConflictPolicy;
+  /** Asked by the `'custom'` policy; a resolver that throws leaves the local state standing. */
+  resolver?: ConflictResolver;
+  /** The server's heartbeat period (default 25 000); a stream silent for twice as long plus 1 s is lost. */
+  heartbeatMs?: number;
+  /** A connection up this long resets the reconnect backoff (default 10 000). */
+  stableAfterMs?: number;
+  /** `session_expiring` fires this long before expiry (default 60 000). */
+  expiringWithinMs?: number;
+  /** Validate once more before the idle expiry instead of letting it lapse (default true). */
+  keepAlive?: boolean;
+  /** `'stream'` (Server-Sent Events, default) or `'poll'` (validate and pull every `heartbeatMs`). */
+  channel?: 'stream' | 'poll';
+  /** Reconnect delays: random(0, min(maxMs, initialMs · multiplier^attempt)); defaults 1 000, 1.6, 60 000. */
+  backoff?: { initialMs?: number; multiplier?: number; maxMs?: number };
+  /** A request with no answer after this long counts as a network failure (default 30 000). */
+  requestTimeoutMs?: number;
+  /** Share one client between the tabs of an origin (default true where Web Locks exist). */
+  shareTabs?: boolean;
+  /** The fetch to use (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
+}
+
+/** Where the connection stands. */
+export type ConnectionState =
+  | { state: 'disconnected' }
+  | { state: 'connecting' }
+  | { state: 'connected' }
+  | { state: 'reconnecting'; attempt: number; retryInMs: number }
+  | { state: 'signed_out' };
+
+/** What the client tells the app (§9 names). */
+export type ClientEvent =
+  | { type: 'connection_established' }
+  | { type: 'connection_lost' }
+  | { type: 'connection_restored' }
+  | { type: 'auth_required'; reason: 'revoked' | 'expired' | 'rotated' | 'deleted' | 'invalid_token' | string }
+  | { type: 'session_expiring'; expiresAt: number }
+  | { type: 'state_synchronized'; version: number }
+  | { type: 'sync_conflict'; resolution: ConflictPolicy }
+  | { type: 'error'; kind: ErrorKind; message: string };
+
+/** What `sync()` did. */
+export interface SyncResult {
+  pushed: number;
+  pulled: number;
+  conflicts: number;
+  /** The server version the local state rests on. */
+  version: number;
+  /** Local changes still waiting. */
+  pending: number;
+  /** True when the server could not be reached (the changes wait). */
+  offline: boolean;
+}
+
+/** What `recover()` found. */
+export type RecoveryResult =
+  | { outcome: 'restored'; version: number; pending: number }
+  | { outcome: 'offline'; version: number; pending: number }
+  | { outcome: 'signed_out'; reason: string; version: number; pending: number };
+
+/** The client's figures. */
+export interface ClientMetrics {
+  syncs: number;
+  conflicts: number;
+  retries: number;
+  reconnects: number;
+  bytesSent: number;
+  bytesReceived: number;
+  lastRoundTripMs: number | null;
+  offlineMs: number;
+  pendingChanges: number;
+}
+
+/** A device in `devices()`: a session, `current` marking this client's own. */
+export interface Device extends Session {
+  current: boolean;
+}
+
+/**
+ * A signed-in session and a local replica of its state, kept in step with a sessionkit server.
+ * Reads are local and instant; writes apply locally at once, are saved, queued and pushed.
+ */
+export class SessionClient {
+  private constructor();
+  /** Opens the client, restoring its saved replica; connects if it holds a session. */
+  static open(options: SessionClientOptions): Promise<SessionClient>;
+  /** Stores the token the app's backend handed over and connects; resolves once saved. */
+  signIn(token: string): Promise<void>;
+  /** Signs out (revoking the session on the server when reachable) and clears the replica. */
+  signOut(): Promise<void>;
+  /** The session as last seen, or null when signed out. */
+  session(): Session | null;
+  /** The local state (the server's base with the queued changes applied), or null. */
+  state(): JsonValue | null;
+  /** Replaces the state; resolves once saved locally (it is pushed when online). */
+  putState(data: JsonValue): Promise<void>;
+  /** Merge-patches the state (RFC 7396; an object); resolves once saved locally. */
+  patchState(patch: JsonObject): Promise<void>;
+  /** Pulls and pushes now. */
+  sync(): Promise<SyncResult>;
+  /** Re-validates the session and reconciles the replica. */
+  recover(): Promise<RecoveryResult>;
+  /** The user's sessions (one page). */
+  devices(options?: ListOptions): Promise<Page<Device>>;
+  /** Revokes one of the user's sessions. */
+  revokeDevice(id: string): Promise<void>;
+  /** Revokes every other session of the user; resolves with how many. */
+  revokeOtherDevices(): Promise<number>;
+  /** The figures so far. */
+  metrics(): ClientMetrics;
+  /** Where the connection stands. */
+  connectionState(): ConnectionState;
+  /** Whether this copy (tab) holds the connection for every copy of the client. */
+  readonly isLeader: boolean;
+  /** Calls `listener` with every event; returns a function that unsubscribes. */
+  subscribe(listener: (event: ClientEvent) => void): () => void;
+  /** Stops this copy: no more requests, timers or events; another tab takes over. */
+  close(): Promise<void>;
+}

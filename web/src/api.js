@@ -36,7 +36,7 @@ export class SessionkitError extends Error {
 }
 
 /** Turns the engine's `{kind, message, …}` rejection data into a SessionkitError. */
-function toError(raw) {
+export function toError(raw) {
   if (raw instanceof Error) return raw;
   if (raw !== null && typeof raw === 'object' && ERROR_KINDS.includes(raw.kind)) {
     return new SessionkitError(raw.kind, raw.message, raw);

@@ -6,3 +6,4 @@ import init from '../dist/wasm/sessionkit_wasm.js';
 await init({ module_or_path: new URL('../dist/wasm/sessionkit_wasm_bg.wasm', import.meta.url) });
 
 export { Config, ERROR_KINDS, ManualClock, SessionManager, SessionkitError } from './api.js';
+export { IndexedDbReplicaStore, MemoryReplicaStore, SessionClient } from './client.js';

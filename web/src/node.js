@@ -7,3 +7,4 @@ import { initSync } from '../dist/wasm/sessionkit_wasm.js';
 initSync({ module: readFileSync(new URL('../dist/wasm/sessionkit_wasm_bg.wasm', import.meta.url)) });
 
 export { Config, ERROR_KINDS, ManualClock, SessionManager, SessionkitError } from './api.js';
+export { IndexedDbReplicaStore, MemoryReplicaStore, SessionClient } from './client.js';

@@ -13,6 +13,12 @@ import {
   type SessionEvent,
   type State,
   type Stats,
+  MemoryReplicaStore,
+  SessionClient,
+  type ClientEvent,
+  type ConnectionState,
+  type RecoveryResult,
+  type SyncResult,
 } from 'sessionkit';
 
 export async function usage(): Promise<void> {
@@ -135,4 +141,65 @@ export async function misuse(manager: SessionManager): Promise<void> {
     // @ts-expect-error: CleanupCompleted names no session
     void event.sessionId;
   }
+}
+
+export async function clientUsage(token: string): Promise<void> {
+  const client = await SessionClient.open({
+    baseUrl: 'https://api.example.com',
+    store: new MemoryReplicaStore(),
+    name: 'main',
+    heartbeatMs: 25_000,
+    backoff: { initialMs: 500, maxMs: 30_000 },
+    resolver: (base, local, remote) => remote ?? local ?? base,
+  });
+  await client.signIn(token);
+  await client.putState({ tab: 'inbox', drafts: [] });
+  await client.patchState({ tab: 'sent' });
+  const view: JsonValue | null = client.state();
+  void view;
+  const synced: SyncResult = await client.sync();
+  const pending: number = synced.pending;
+  void pending;
+  const recovered: RecoveryResult = await client.recover();
+  if (recovered.outcome === 'signed_out') {
+    const reason: string = recovered.reason;
+    void reason;
+  }
+  const devices = await client.devices({ activeOnly: true });
+  for (const device of devices.items) {
+    if (!device.current) await client.revokeDevice(device.id);
+  }
+  const revoked: number = await client.revokeOtherDevices();
+  void revoked;
+  const state: ConnectionState = client.connectionState();
+  if (state.state === 'reconnecting') {
+    const inMs: number = state.retryInMs;
+    void inMs;
+  }
+  const bytes: number = client.metrics().bytesSent;
+  void bytes;
+  const off = client.subscribe((event: ClientEvent) => {
+    if (event.type === 'auth_required') void event.reason;
+    if (event.type === 'state_synchronized') void event.version;
+  });
+  off();
+  const session: Session | null = client.session();
+  void session;
+  await client.signOut();
+  await client.close();
+}
+
+export async function clientMisuse(client: SessionClient): Promise<void> {
+  // @ts-expect-error: baseUrl is required
+  await SessionClient.open({});
+  // @ts-expect-error: unknown policy
+  await SessionClient.open({ baseUrl: 'x', conflictPolicy: 'mine' });
+  // @ts-expect-error: a patch is an object
+  await client.patchState([1]);
+  // @ts-expect-error: the constructor is private; use open
+  new SessionClient();
+  client.subscribe((event) => {
+    // @ts-expect-error: connection_lost carries nothing
+    void (event.type === 'connection_lost' && event.version);
+  });
 }
