@@ -107,7 +107,8 @@ node_part "size budget" test/size.test.mjs
 grep -h 'gzipped (budget' "$log_dir/part.log" | sed 's/^[^w]*//' | head -1 || true
 
 if [ $run_e2e = 1 ]; then
-  node_part "e2e (Chromium: demo page, IndexedDB conformance)" e2e/demo.e2e.mjs
+  node_part "e2e (Chromium: demo page, IndexedDB conformance, SessionClient against serve)" \
+    e2e/demo.e2e.mjs e2e/client.e2e.mjs
   echo "screenshots: web/e2e/screenshots/demo.png, web/e2e/screenshots/demo-conflict.png"
 fi
 
