@@ -176,6 +176,8 @@ export class SessionClient {
   #requests = new Set();
   #inFlight = new Map();
   #saving = Promise.resolve();
+  #unsaved = null;
+  #saveLoop = null;
   #closed = false;
   #leader = false;
   #channel = null;
@@ -639,15 +641,29 @@ export class SessionClient {
     this.#postStatus();
   }
 
+  /**
+   * Saves the replica. Saves run one at a time; a record that a newer one replaced before its
+   * turn is skipped (each record is the whole replica, and the store keeps the newest revision).
+   * `#saving` resolves once the newest record so far is written.
+   */
   #persist(revision, record) {
     this.#post({ t: 'replica', revision, record });
-    const store = this.#store;
-    const key = this.#key;
-    this.#saving = this.#saving
-      .then(() => store.save(key, revision, record))
-      .catch((err) => {
+    this.#unsaved = { revision, record };
+    if (!this.#saveLoop) this.#saveLoop = this.#drainSaves();
+    this.#saving = this.#saveLoop;
+  }
+
+  async #drainSaves() {
+    while (this.#unsaved) {
+      const { revision, record } = this.#unsaved;
+      this.#unsaved = null;
+      try {
+        await this.#store.save(this.#key, revision, record);
+      } catch (err) {
         this.#emit({ type: 'error', kind: 'Storage', message: `the replica could not be saved: ${err?.message ?? err}` });
-      });
+      }
+    }
+    this.#saveLoop = null;
   }
 
   #done({ op, value, error }) {
