@@ -630,28 +630,24 @@ impl Sim {
             return;
         };
         let at = self.now + self.delay();
-        let mut stream = ServerStream {
+        self.streams.push(ServerStream {
             client,
             epoch,
             conn,
             session: session.id,
             last_delivery: at,
-        };
-        self.deliver(&mut stream, Input::StreamOpened);
+        });
+        let k = self.streams.len() - 1;
+        self.send_on(k, Input::StreamOpened);
         let beat = json!({"session_id": session.id, "expires_at": session.expires_at});
-        self.deliver(
-            &mut stream,
-            Input::StreamEvent {
-                name: "heartbeat".into(),
-                data: beat,
-            },
-        );
-        self.streams.push(stream);
+        self.send_event(k, "heartbeat", beat);
     }
 
-    /// Sends on a stream in order (a stream is one connection: it does not reorder).
-    fn deliver(&mut self, stream: &mut ServerStream, input: Input) {
-        let at = (self.now + self.delay()).max(stream.last_delivery + 1);
+    /// Sends on stream `k` in order (a stream is one connection: it does not reorder).
+    fn send_on(&mut self, k: usize, input: Input) {
+        let delay = self.delay();
+        let stream = &mut self.streams[k];
+        let at = (self.now + delay).max(stream.last_delivery + 1);
         stream.last_delivery = at;
         let msg = Msg::Stream {
             client: stream.client,
@@ -664,23 +660,21 @@ impl Sim {
         self.msgs.insert(self.seq, msg);
     }
 
-    fn close_stream(&mut self, index: usize, reason: Option<&str>) {
-        let mut stream = self.streams.remove(index);
+    fn send_event(&mut self, k: usize, name: &str, data: Value) {
+        let name = name.to_owned();
+        self.send_on(k, Input::StreamEvent { name, data });
+    }
+
+    /// Ends stream `k`: an `auth` event first when the session ended, then the close.
+    fn close_stream(&mut self, k: usize, reason: Option<&str>) {
         if let Some(reason) = reason {
-            self.deliver(
-                &mut stream,
-                Input::StreamEvent {
-                    name: "auth".into(),
-                    data: json!({"reason": reason}),
-                },
-            );
+            self.send_event(k, "auth", json!({ "reason": reason }));
         }
-        self.deliver(
-            &mut stream,
-            Input::StreamClosed {
-                retry_after_ms: None,
-            },
-        );
+        let closed = Input::StreamClosed {
+            retry_after_ms: None,
+        };
+        self.send_on(k, closed);
+        self.streams.remove(k);
     }
 
     fn dispatch_events(&mut self) {
@@ -707,24 +701,7 @@ impl Sim {
             let mut k = 0;
             while k < self.streams.len() {
                 if self.streams[k].session == id {
-                    let mut stream = std::mem::replace(
-                        &mut self.streams[k],
-                        ServerStream {
-                            client: 0,
-                            epoch: 0,
-                            conn: 0,
-                            session: id,
-                            last_delivery: 0,
-                        },
-                    );
-                    self.deliver(
-                        &mut stream,
-                        Input::StreamEvent {
-                            name: name.into(),
-                            data: data.clone(),
-                        },
-                    );
-                    self.streams[k] = stream;
+                    self.send_event(k, name, data.clone());
                     if let Some(reason) = end {
                         self.close_stream(k, Some(reason));
                         continue;
@@ -741,25 +718,8 @@ impl Sim {
             let id = self.streams[k].session;
             match block_on(self.manager.get(&id)) {
                 Ok(s) if s.active && s.expires_at > self.now => {
-                    let mut stream = std::mem::replace(
-                        &mut self.streams[k],
-                        ServerStream {
-                            client: 0,
-                            epoch: 0,
-                            conn: 0,
-                            session: id,
-                            last_delivery: 0,
-                        },
-                    );
                     let beat = json!({"session_id": id, "expires_at": s.expires_at});
-                    self.deliver(
-                        &mut stream,
-                        Input::StreamEvent {
-                            name: "heartbeat".into(),
-                            data: beat,
-                        },
-                    );
-                    self.streams[k] = stream;
+                    self.send_event(k, "heartbeat", beat);
                     k += 1;
                 }
                 _ => self.close_stream(k, Some("revoked")),
