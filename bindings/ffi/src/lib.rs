@@ -20,7 +20,7 @@
 //! use sessionkit_ffi::{Config, ManualClock, NewSession, SessionManager};
 //!
 //! let clock = ManualClock::new(1_700_000_000_000);
-//! let manager = SessionManager::open_memory(Config::default(), Some(clock.clone()))?;
+//! let manager = SessionManager::open_memory(Config::default(), Some(clock.clone()), None)?;
 //! let created = manager.create(NewSession {
 //!     user_id: "alice".into(),
 //!     client_kind: "web".into(),

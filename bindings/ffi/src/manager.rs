@@ -23,17 +23,28 @@ fn id(text: &str) -> Result<SessionId> {
 }
 
 impl SessionManager {
-    /// Validates `config`, then (only if it is valid) opens the store and a manager over it.
+    /// Validates `config` and the state keys, then (only if both are valid) opens the store and
+    /// a manager over it.
     fn open(
         config: sessionkit::Config,
         clock: Option<Arc<ManualClock>>,
+        state_keys: Option<String>,
         open_store: impl FnOnce() -> sessionkit::Result<Arc<dyn sessionkit::Store>>,
     ) -> Result<Arc<Self>> {
         let clock: Arc<dyn sessionkit::Clock> = match clock {
             Some(clock) => clock.engine_clock(),
             None => Arc::new(sessionkit::SystemClock),
         };
+        // Parsed before anything is opened: bad keys create nothing. The text is wiped after.
+        let keys = state_keys
+            .map(zeroize::Zeroizing::new)
+            .map(|text| sessionkit::StateKeys::parse(&text))
+            .transpose()?;
         let inner = sessionkit::SessionManager::open_store_with(config, clock, open_store)?;
+        let inner = match keys {
+            Some(keys) => inner.with_state_keys(keys),
+            None => inner,
+        };
         Ok(Arc::new(SessionManager { inner }))
     }
 }
@@ -42,24 +53,33 @@ impl SessionManager {
 impl SessionManager {
     /// Opens a manager over a fresh in-memory store (tests, ephemeral use). Invalid `config`
     /// is `InvalidInput`. Without `clock`, the wall clock.
-    #[uniffi::constructor(default(clock = None, config))]
-    pub fn open_memory(config: Config, clock: Option<Arc<ManualClock>>) -> Result<Arc<Self>> {
+    ///
+    /// `state_keys` encrypts state at rest (XChaCha20-Poly1305): one `<id>:<base64 of 32 bytes>`
+    /// a line, the first the current key, the others older keys still read (SPEC §11).
+    #[uniffi::constructor(default(clock = None, state_keys = None, config))]
+    pub fn open_memory(
+        config: Config,
+        clock: Option<Arc<ManualClock>>,
+        state_keys: Option<String>,
+    ) -> Result<Arc<Self>> {
         let config = sessionkit::Config::try_from(config)?;
-        Self::open(config, clock, || {
+        Self::open(config, clock, state_keys, || {
             Ok(Arc::new(sessionkit::MemoryStore::new()))
         })
     }
 
     /// Opens (creating or upgrading) the SQLite database at `path`. The configuration is checked
     /// before the file is touched; a database from a newer build is `IncompatibleSchema`.
-    #[uniffi::constructor(default(clock = None, config))]
+    /// `state_keys` as in `open_memory`.
+    #[uniffi::constructor(default(clock = None, state_keys = None, config))]
     pub fn open_sqlite(
         path: String,
         config: Config,
         clock: Option<Arc<ManualClock>>,
+        state_keys: Option<String>,
     ) -> Result<Arc<Self>> {
         let config = sessionkit::Config::try_from(config)?;
-        Self::open(config, clock, || {
+        Self::open(config, clock, state_keys, || {
             Ok(Arc::new(sessionkit_sqlite::SqliteStore::open(&path)?))
         })
     }

@@ -47,7 +47,7 @@ impl EventListener for Failing {
 
 #[test]
 fn events_flow_until_unsubscribed_or_released() {
-    let manager = SessionManager::open_memory(Config::default(), None).unwrap();
+    let manager = SessionManager::open_memory(Config::default(), None, None).unwrap();
     let recorder = Arc::new(Recorder::default());
     let subscription = manager.subscribe(recorder.clone());
     let failing = manager.subscribe(Arc::new(Failing));
@@ -81,7 +81,7 @@ fn events_flow_until_unsubscribed_or_released() {
 #[test]
 fn arguments_are_parsed_by_the_engine_and_errors_keep_their_fields() {
     let clock = ManualClock::new(1_000_000);
-    let manager = SessionManager::open_memory(Config::default(), Some(clock)).unwrap();
+    let manager = SessionManager::open_memory(Config::default(), Some(clock), None).unwrap();
     let id = manager
         .create(new_session("bob", "mobile"))
         .unwrap()
@@ -119,14 +119,18 @@ fn invalid_config_is_refused_before_the_database_is_created() {
         touch_interval_ms: -1,
         ..Config::default()
     };
-    let err = SessionManager::open_sqlite(path.to_string_lossy().into_owned(), config, None)
+    let err = SessionManager::open_sqlite(path.to_string_lossy().into_owned(), config, None, None)
         .err()
         .unwrap();
     assert_eq!(err.kind(), "InvalidInput");
     assert!(!path.exists());
-    let manager =
-        SessionManager::open_sqlite(path.to_string_lossy().into_owned(), Config::default(), None)
-            .unwrap();
+    let manager = SessionManager::open_sqlite(
+        path.to_string_lossy().into_owned(),
+        Config::default(),
+        None,
+        None,
+    )
+    .unwrap();
     manager.create(new_session("carol", "desktop")).unwrap();
     assert!(path.exists());
     drop(manager);

@@ -459,10 +459,17 @@ class SessionManager:
 
     @classmethod
     def open_memory(
-        cls, config: Optional[Config] = None, clock: Optional[ManualClock] = None
+        cls,
+        config: Optional[Config] = None,
+        clock: Optional[ManualClock] = None,
+        *,
+        state_keys: Optional[str] = None,
     ) -> "SessionManager":
-        """A manager over a fresh in-memory store. Invalid config is ``InvalidInput``."""
-        return cls(_call(_ffi.SessionManager.open_memory, config or Config(), clock))
+        """A manager over a fresh in-memory store. Invalid config is ``InvalidInput``.
+
+        ``state_keys`` encrypts state at rest: one ``<id>:<base64 of 32 bytes>`` a line, the
+        first the current key, the others older keys still read (SPEC §11)."""
+        return cls(_call(_ffi.SessionManager.open_memory, config or Config(), clock, state_keys))
 
     @classmethod
     def open_sqlite(
@@ -470,10 +477,20 @@ class SessionManager:
         path: Union[str, os.PathLike],
         config: Optional[Config] = None,
         clock: Optional[ManualClock] = None,
+        *,
+        state_keys: Optional[str] = None,
     ) -> "SessionManager":
-        """A manager over the SQLite database at ``path`` (created or upgraded as needed)."""
+        """A manager over the SQLite database at ``path`` (created or upgraded as needed);
+        ``state_keys`` as in :meth:`open_memory`. Bad keys are ``InvalidInput`` and create
+        nothing."""
         return cls(
-            _call(_ffi.SessionManager.open_sqlite, os.fspath(path), config or Config(), clock)
+            _call(
+                _ffi.SessionManager.open_sqlite,
+                os.fspath(path),
+                config or Config(),
+                clock,
+                state_keys,
+            )
         )
 
     def config(self) -> Config:

@@ -339,3 +339,37 @@ def test_validate_in_context_signals_and_the_strict_policy_refuses(clock):
         changed = [e for e in seen if e.type == "ContextChanged"]
         assert [(e.ip_changed, e.user_agent_changed) for e in changed] == [(True, False)]
         sub.close()
+
+
+def test_state_is_encrypted_at_rest_with_the_callers_keys(tmp_path):
+    import base64
+    import sqlite3
+
+    from sessionkit import SessionkitError, SessionManager
+
+    key1 = "1:" + base64.b64encode(bytes(range(32))).decode()
+    key2 = "2:" + base64.b64encode(bytes(range(32, 64))).decode()
+    path = tmp_path / "sessions.db"
+    manager = SessionManager.open_sqlite(path, state_keys=key1)
+    created = manager.create(user_id="alice", client_kind="mobile")
+    manager.put_state(created.session.id, {"secret": "plans"})
+    assert manager.get_state(created.session.id).data == {"secret": "plans"}
+    del manager
+
+    # What is stored is not the JSON.
+    with sqlite3.connect(path) as db:
+        (blob,) = db.execute("SELECT blob FROM session_state").fetchone()
+    assert b"plans" not in bytes(blob)
+
+    # Without the key: Corrupt, never garbage. With a rotated key list: still read.
+    plain = SessionManager.open_sqlite(path)
+    with pytest.raises(SessionkitError.Corrupt):
+        plain.get_state(created.session.id)
+    rotated = SessionManager.open_sqlite(path, state_keys=key2 + "\n" + key1)
+    assert rotated.get_state(created.session.id).data == {"secret": "plans"}
+
+    # Bad keys are refused before anything is created.
+    fresh = tmp_path / "fresh.db"
+    with pytest.raises(SessionkitError.InvalidInput):
+        SessionManager.open_sqlite(fresh, state_keys="1:not-base64")
+    assert not fresh.exists()

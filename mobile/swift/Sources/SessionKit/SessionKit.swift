@@ -2244,13 +2244,17 @@ open class SessionManager: SessionManagerProtocol, @unchecked Sendable {
     /**
      * Opens a manager over a fresh in-memory store (tests, ephemeral use). Invalid `config`
      * is `InvalidInput`. Without `clock`, the wall clock.
+     *
+     * `state_keys` encrypts state at rest (XChaCha20-Poly1305): one `<id>:<base64 of 32 bytes>`
+     * a line, the first the current key, the others older keys still read (SPEC §11).
      */
-public static func openMemory(config: Config = Config(), clock: ManualClock? = nil)throws  -> SessionManager  {
+public static func openMemory(config: Config = Config(), clock: ManualClock? = nil, stateKeys: String? = nil)throws  -> SessionManager  {
     return try  FfiConverterTypeSessionManager_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_constructor_sessionmanager_open_memory(
         FfiConverterTypeConfig_lower(config),
-        FfiConverterOptionTypeManualClock.lower(clock),uniffiCallStatus
+        FfiConverterOptionTypeManualClock.lower(clock),
+        FfiConverterOptionString.lower(stateKeys),uniffiCallStatus
     )
 })
 }
@@ -2258,14 +2262,16 @@ public static func openMemory(config: Config = Config(), clock: ManualClock? = n
     /**
      * Opens (creating or upgrading) the SQLite database at `path`. The configuration is checked
      * before the file is touched; a database from a newer build is `IncompatibleSchema`.
+     * `state_keys` as in `open_memory`.
      */
-public static func openSqlite(path: String, config: Config = Config(), clock: ManualClock? = nil)throws  -> SessionManager  {
+public static func openSqlite(path: String, config: Config = Config(), clock: ManualClock? = nil, stateKeys: String? = nil)throws  -> SessionManager  {
     return try  FfiConverterTypeSessionManager_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_constructor_sessionmanager_open_sqlite(
         FfiConverterString.lower(path),
         FfiConverterTypeConfig_lower(config),
-        FfiConverterOptionTypeManualClock.lower(clock),uniffiCallStatus
+        FfiConverterOptionTypeManualClock.lower(clock),
+        FfiConverterOptionString.lower(stateKeys),uniffiCallStatus
     )
 })
 }
@@ -5779,10 +5785,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_constructor_statecodec_new() != 37488) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_constructor_sessionmanager_open_memory() != 8591) {
+    if (uniffi_sessionkit_ffi_checksum_constructor_sessionmanager_open_memory() != 37453) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_constructor_sessionmanager_open_sqlite() != 58027) {
+    if (uniffi_sessionkit_ffi_checksum_constructor_sessionmanager_open_sqlite() != 29437) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -38,6 +38,36 @@ object ApiTest {
     }
 
     fun run(suite: Suite) {
+        suite.test("state is encrypted at rest with the caller's keys") {
+            val dir = Files.createTempDirectory("sessionkit-kotlin-keys").toFile()
+            try {
+                val b64 = java.util.Base64.getEncoder()
+                val key1 = "1:" + b64.encodeToString(ByteArray(32) { it.toByte() })
+                val key2 = "2:" + b64.encodeToString(ByteArray(32) { (it + 32).toByte() })
+                val path = java.io.File(dir, "sessions.db").path
+                val id = SessionManager.openSqlite(path, Config(), null, key1).use { manager ->
+                    val created = manager.create(NewSession(userId = "alice", clientKind = "mobile"))
+                    manager.putState(created.session.id, """{"secret":"plans"}""", null)
+                    created.session.id
+                }
+                SessionManager.openSqlite(path, Config(), null, null).use { plain ->
+                    val e = assertThrows<SessionkitException> { plain.getState(id) }
+                    checkEq("Corrupt", e.kind(), "kind without the key")
+                }
+                SessionManager.openSqlite(path, Config(), null, "$key2\n$key1").use { rotated ->
+                    checkEq("""{"secret":"plans"}""", rotated.getState(id)?.data, "data with the old key")
+                }
+                val fresh = java.io.File(dir, "fresh.db")
+                val e = assertThrows<SessionkitException> {
+                    SessionManager.openSqlite(fresh.path, Config(), null, "1:not-base64")
+                }
+                checkEq("InvalidInput", e.kind(), "kind of bad keys")
+                check(!fresh.exists()) { "bad keys created a database" }
+            } finally {
+                dir.deleteRecursively()
+            }
+        }
+
         suite.test("Config() has the engine's defaults, every argument optional") {
             checkEq(defaultConfig(), Config())
             val c = Config(idleTimeoutMs = 60_000, maxSessionsPerUser = 2u, sessionLimitPolicy = "evict_oldest")
