@@ -79,11 +79,7 @@ pub(crate) async fn create(
     JsonBody(body): JsonBody<NewSessionBody>,
 ) -> Result<Response, ApiError> {
     let new = body.into_new_session()?;
-    let created = call(
-        server.manager(),
-        move |m| async move { m.create(new).await },
-    )
-    .await?;
+    let created = call(server.engine(), move |m| async move { m.create(new).await }).await?;
     Ok((StatusCode::CREATED, Json(CreatedBody::from(created))).into_response())
 }
 
@@ -96,9 +92,10 @@ pub(crate) async fn validate(
 ) -> Result<Json<Session>, ApiError> {
     let token = body.token;
     Ok(Json(
-        call(server.manager(), move |m| async move {
-            m.validate(&token).await
-        })
+        call(
+            server.engine(),
+            move |m| async move { m.validate(&token).await },
+        )
         .await?,
     ))
 }
@@ -113,7 +110,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Session>, ApiError> {
     let id = session_id(&id)?;
     Ok(Json(
-        call(server.manager(), move |m| async move { m.get(&id).await }).await?,
+        call(server.engine(), move |m| async move { m.get(&id).await }).await?,
     ))
 }
 
@@ -126,11 +123,7 @@ pub(crate) async fn delete(
     PathParam(id): PathParam<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = session_id(&id)?;
-    call(
-        server.manager(),
-        move |m| async move { m.delete(&id).await },
-    )
-    .await?;
+    call(server.engine(), move |m| async move { m.delete(&id).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -142,11 +135,7 @@ pub(crate) async fn revoke(
     PathParam(id): PathParam<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = session_id(&id)?;
-    call(
-        server.manager(),
-        move |m| async move { m.revoke(&id).await },
-    )
-    .await?;
+    call(server.engine(), move |m| async move { m.revoke(&id).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -209,7 +198,7 @@ pub(crate) async fn user_sessions(
 ) -> Result<Json<Page<Session>>, ApiError> {
     let options = query.options()?;
     Ok(Json(
-        call(server.manager(), move |m| async move {
+        call(server.engine(), move |m| async move {
             m.list_user_sessions(&user_id, &options).await
         })
         .await?,
@@ -225,7 +214,7 @@ pub(crate) async fn revoke_user(
     JsonBody(body): JsonBody<RevokeUserBody>,
 ) -> Result<Json<Value>, ApiError> {
     let except = body.except.as_deref().map(session_id).transpose()?;
-    let revoked = call(server.manager(), move |m| async move {
+    let revoked = call(server.engine(), move |m| async move {
         m.revoke_user_sessions(&user_id, except.as_ref()).await
     })
     .await?;
@@ -236,7 +225,7 @@ pub(crate) async fn revoke_user(
     responses((status = 200, body = StatsDoc), (status = 401, body = ErrorBody)))]
 pub(crate) async fn stats(State(server): State<Server>) -> Result<Json<Stats>, ApiError> {
     Ok(Json(
-        call(server.manager(), |m| async move { m.stats().await }).await?,
+        call(server.engine(), |m| async move { m.stats().await }).await?,
     ))
 }
 
@@ -251,9 +240,10 @@ pub(crate) async fn cleanup(State(server): State<Server>) -> Result<Json<Value>,
     responses((status = 200, description = "Every live session of every user revoked", body = RevokedDoc),
         (status = 401, body = ErrorBody)))]
 pub(crate) async fn revoke_all(State(server): State<Server>) -> Result<Json<Value>, ApiError> {
-    let revoked = call(server.manager(), |m| async move {
-        m.revoke_all_sessions().await
-    })
+    let revoked = call(
+        server.engine(),
+        |m| async move { m.revoke_all_sessions().await },
+    )
     .await?;
     Ok(Json(json!({ "revoked": revoked })))
 }
@@ -266,7 +256,7 @@ pub(crate) async fn delete_user(
     State(server): State<Server>,
     PathParam(user_id): PathParam<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let removed = call(server.manager(), move |m| async move {
+    let removed = call(server.engine(), move |m| async move {
         m.delete_user_sessions(&user_id).await
     })
     .await?;

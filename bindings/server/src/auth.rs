@@ -63,7 +63,7 @@ pub(crate) async fn authenticate(
 ) -> Result<Session, ApiError> {
     let token = credential(server, method, headers)?;
     let context = request_context(server, headers, extensions);
-    call(server.manager(), move |m| async move {
+    call(server.engine(), move |m| async move {
         m.validate_in_context(&token, &context).await
     })
     .await

@@ -55,7 +55,7 @@ pub(crate) async fn sign_out(
     State(server): State<Server>,
     AuthSession(session): AuthSession,
 ) -> Result<Response, ApiError> {
-    call(server.manager(), move |m| async move {
+    call(server.engine(), move |m| async move {
         m.revoke(&session.id).await
     })
     .await?;
@@ -77,7 +77,7 @@ pub(crate) async fn rotate(
     headers: HeaderMap,
     AuthSession(session): AuthSession,
 ) -> Result<Response, ApiError> {
-    let created = call(server.manager(), move |m| async move {
+    let created = call(server.engine(), move |m| async move {
         m.rotate(&session.id).await
     })
     .await?;
@@ -106,7 +106,7 @@ pub(crate) async fn patch_metadata(
             "a merge patch must be a JSON object",
         ));
     }
-    let updated = call(server.manager(), move |m| async move {
+    let updated = call(server.engine(), move |m| async move {
         m.update_metadata(&session.id, &patch).await
     })
     .await?;
@@ -170,7 +170,7 @@ pub(crate) async fn devices(
 ) -> Result<Json<Page<Value>>, ApiError> {
     let options = query.options()?;
     let user_id = session.user_id.clone();
-    let page = call(server.manager(), move |m| async move {
+    let page = call(server.engine(), move |m| async move {
         m.list_user_sessions(&user_id, &options).await
     })
     .await?;
@@ -201,7 +201,7 @@ pub(crate) async fn revoke_device(
     PathParam(id): PathParam<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = SessionId::parse(&id)?;
-    call(server.manager(), move |m| async move {
+    call(server.engine(), move |m| async move {
         // Another user's session is as good as absent: 404, and nothing revoked.
         let target = m.get(&id).await?;
         if target.user_id != session.user_id {
@@ -219,7 +219,7 @@ pub(crate) async fn revoke_others(
     State(server): State<Server>,
     AuthSession(session): AuthSession,
 ) -> Result<Json<Value>, ApiError> {
-    let revoked = call(server.manager(), move |m| async move {
+    let revoked = call(server.engine(), move |m| async move {
         m.revoke_user_sessions(&session.user_id, Some(&session.id))
             .await
     })

@@ -58,10 +58,6 @@ async fn sign_in(
     let mut new = NewSession::new(body.user_id, ClientKind::Web);
     new.device = body.device.or_else(|| Some("demo browser".into()));
     new.user_agent = user_agent;
-    let created = call(
-        server.manager(),
-        move |m| async move { m.create(new).await },
-    )
-    .await?;
+    let created = call(server.engine(), move |m| async move { m.create(new).await }).await?;
     Ok((StatusCode::CREATED, Json(CreatedBody::from(created))).into_response())
 }

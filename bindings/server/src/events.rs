@@ -110,7 +110,7 @@ async fn start_feed(
 
 async fn user_session_ids(server: &Server, user_id: &str) -> Result<HashSet<SessionId>, ApiError> {
     let user_id = user_id.to_owned();
-    call(server.manager(), move |m| async move {
+    call(server.engine(), move |m| async move {
         let mut ids = HashSet::new();
         let mut options = ListOptions {
             limit: ListOptions::MAX_LIMIT,
@@ -190,7 +190,7 @@ impl Feed {
         let own = self.own;
         let now = self.server.manager().now();
         match call(
-            self.server.manager(),
+            self.server.engine(),
             move |m| async move { m.get(&own).await },
         )
         .await
@@ -362,7 +362,7 @@ async fn ws_session(
     };
     let session = match token {
         Some(token) => {
-            call(server.manager(), move |m| async move {
+            call(server.engine(), move |m| async move {
                 m.validate_in_context(&token, &context).await
             })
             .await

@@ -103,7 +103,7 @@ impl Default for ServerConfig {
 pub struct Server(Arc<Inner>);
 
 struct Inner {
-    manager: Arc<SessionManager>,
+    engine: blocking::Engine,
     admin_key: auth::AdminKey,
     config: ServerConfig,
     hub: events::EventHub,
@@ -138,7 +138,7 @@ impl Server {
         }
         let hub = events::EventHub::new(&manager);
         Ok(Server(Arc::new(Inner {
-            manager,
+            engine: blocking::Engine::new(manager),
             admin_key,
             config,
             hub,
@@ -149,7 +149,12 @@ impl Server {
 
     /// The engine behind the server.
     pub fn manager(&self) -> &Arc<SessionManager> {
-        &self.0.manager
+        self.0.engine.manager()
+    }
+
+    /// The engine as request handlers call it (bounded slots; see `blocking`).
+    pub(crate) fn engine(&self) -> &blocking::Engine {
+        &self.0.engine
     }
 
     /// The server's settings.
@@ -181,7 +186,7 @@ impl Server {
     /// The whole API as a router with its state applied: nest or merge it into an app's own.
     pub fn router(&self) -> Router {
         let limit = self.0.config.body_limit.unwrap_or_else(|| {
-            usize::try_from(self.0.manager.config().state_max_bytes)
+            usize::try_from(self.manager().config().state_max_bytes)
                 .unwrap_or(usize::MAX)
                 .saturating_add(64 * 1024)
         });
@@ -321,7 +326,8 @@ impl Server {
     /// Removes expired sessions now (what the background cleanup does); returns how many.
     pub async fn run_cleanup(&self) -> Result<u64, ApiError> {
         let removed =
-            blocking::call(self.manager(), |m| async move { m.cleanup_expired().await }).await?;
+            blocking::call_unbounded(self.manager(), |m| async move { m.cleanup_expired().await })
+                .await?;
         self.metrics().cleanup_ran(removed);
         Ok(removed)
     }

@@ -20,14 +20,14 @@ pub(crate) async fn healthz() -> Json<Value> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = HealthDoc), (status = 503, body = ErrorBody)))]
 pub(crate) async fn readyz(State(server): State<Server>) -> Result<Json<Value>, ApiError> {
-    call(server.manager(), |m| async move { m.count_active().await }).await?;
+    call(server.engine(), |m| async move { m.count_active().await }).await?;
     Ok(Json(json!({ "status": "ready" })))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus (OpenMetrics) text", content_type = "application/openmetrics-text", body = String)))]
 pub(crate) async fn metrics(State(server): State<Server>) -> Result<Response, ApiError> {
-    let live = call(server.manager(), |m| async move { m.count_active().await }).await?;
+    let live = call(server.engine(), |m| async move { m.count_active().await }).await?;
     let text = server.metrics().render(live);
     Ok((
         [(

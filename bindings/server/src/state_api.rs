@@ -62,7 +62,7 @@ pub(crate) async fn get(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     if is_state_media(headers, header::ACCEPT) {
-        let blob = call(server.manager(), move |m| async move {
+        let blob = call(server.engine(), move |m| async move {
             m.get_state_blob(&id).await
         })
         .await?;
@@ -83,7 +83,7 @@ pub(crate) async fn get(
         });
     }
     let state = call(
-        server.manager(),
+        server.engine(),
         move |m| async move { m.get_state(&id).await },
     )
     .await?;
@@ -112,7 +112,7 @@ pub(crate) async fn put(
 ) -> Result<Response, ApiError> {
     let result = if is_state_media(headers, header::CONTENT_TYPE) {
         let expected = if_match(headers)?;
-        call(server.manager(), move |m| async move {
+        call(server.engine(), move |m| async move {
             m.put_state_blob(&id, &body, expected).await
         })
         .await
@@ -122,7 +122,7 @@ pub(crate) async fn put(
             expected_version,
         } = parse_json(&body)?;
         let expected = expected(headers, expected_version)?;
-        call(server.manager(), move |m| async move {
+        call(server.engine(), move |m| async move {
             m.put_state(&id, &data, expected).await
         })
         .await
@@ -143,7 +143,7 @@ pub(crate) async fn patch(
         expected_version,
     } = parse_json(&body)?;
     let expected = expected(headers, expected_version)?;
-    let result = call(server.manager(), move |m| async move {
+    let result = call(server.engine(), move |m| async move {
         m.patch_state(&id, &patch, expected).await
     })
     .await;
@@ -152,9 +152,10 @@ pub(crate) async fn patch(
 
 /// `DELETE …/state`: 204.
 pub(crate) async fn clear(server: &Server, id: SessionId) -> Result<Response, ApiError> {
-    call(server.manager(), move |m| async move {
-        m.clear_state(&id).await
-    })
+    call(
+        server.engine(),
+        move |m| async move { m.clear_state(&id).await },
+    )
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -174,7 +175,7 @@ async fn written(
         Err(e) if caller == Caller::Client && matches!(e.error(), Error::Conflict { .. }) => {
             // The current state rides along so the client can rebase without another request.
             let current = call(
-                server.manager(),
+                server.engine(),
                 move |m| async move { m.get_state(&id).await },
             )
             .await
