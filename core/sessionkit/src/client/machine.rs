@@ -825,7 +825,15 @@ impl SyncMachine {
             }
             "state_changed" if about_own => {
                 let version = data.get("version").and_then(Value::as_u64);
-                if version.is_none_or(|v| v != self.replica.base_version) {
+                // The echo of this client's own push in flight (the stream can be faster than
+                // the push's answer) is not news: the answer will say it landed.
+                let own_push = self.state_request.is_some_and(|id| {
+                    self.requests.iter().any(|(rid, pending, _, _)| {
+                        *rid == id
+                            && matches!(pending, Pending::Push(p) if Some(p.expected + 1) == version)
+                    })
+                });
+                if !own_push && version.is_none_or(|v| v != self.replica.base_version) {
                     self.pull_wanted = true;
                     self.kick();
                 }
