@@ -176,7 +176,7 @@ export class SessionClient {
   #requests = new Set();
   #inFlight = new Map();
   #saving = Promise.resolve();
-  #unsaved = null;
+  #unsaved = false;
   #saveLoop = null;
   #closed = false;
   #leader = false;
@@ -630,7 +630,7 @@ export class SessionClient {
           this.#emit(out.event);
           break;
         case 'persist':
-          this.#persist(out.revision, out.record);
+          this.#persist();
           break;
         case 'done':
           this.#done(out);
@@ -642,23 +642,26 @@ export class SessionClient {
   }
 
   /**
-   * Saves the replica. Saves run one at a time; a record that a newer one replaced before its
-   * turn is skipped (each record is the whole replica, and the store keeps the newest revision).
-   * `#saving` resolves once the newest record so far is written.
+   * Saves the replica. Saves run one at a time, after the requests of the same step went out; a
+   * record that a newer one replaced before its turn is never even encoded (each record is the
+   * whole replica, and the store keeps the newest revision). `#saving` resolves once the newest
+   * record so far is written; the other tabs get each record as it is saved.
    */
-  #persist(revision, record) {
-    this.#post({ t: 'replica', revision, record });
-    this.#unsaved = { revision, record };
+  #persist() {
+    this.#unsaved = true;
     if (!this.#saveLoop) this.#saveLoop = this.#drainSaves();
     this.#saving = this.#saveLoop;
   }
 
   async #drainSaves() {
+    await null;
     while (this.#unsaved) {
-      const { revision, record } = this.#unsaved;
-      this.#unsaved = null;
+      this.#unsaved = false;
+      const taken = this.#core.takeRecord();
+      if (!taken) continue;
+      this.#post({ t: 'replica', revision: taken.revision, record: taken.record });
       try {
-        await this.#store.save(this.#key, revision, record);
+        await this.#store.save(this.#key, taken.revision, taken.record);
       } catch (err) {
         this.#emit({ type: 'error', kind: 'Storage', message: `the replica could not be saved: ${err?.message ?? err}` });
       }

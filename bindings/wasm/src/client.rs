@@ -24,6 +24,9 @@ use crate::records::{to_json_text, JsError, JsSession};
 #[wasm_bindgen]
 pub struct SyncClientCore {
     machine: SyncMachine,
+    /// The newest replica to save, encoded only when the package asks (`takeRecord`): after the
+    /// requests of the same step went out, and never for a record a newer one replaced.
+    unsaved: Option<Box<Replica>>,
 }
 
 /// `now` as the machine's milliseconds (any safe integer).
@@ -85,6 +88,8 @@ enum JsOutput<'a> {
         method: &'a str,
         path: &'a str,
         headers: &'a [(String, String)],
+        /// Set on the parsed object as a string of its own (not escaped into the JSON text).
+        #[serde(skip)]
         body: Option<&'a str>,
     },
     OpenStream {
@@ -104,7 +109,6 @@ enum JsOutput<'a> {
     },
     Persist {
         revision: u64,
-        record: String,
     },
     Done {
         op: u64,
@@ -222,8 +226,6 @@ impl<'a> From<&'a Output> for JsOutput<'a> {
             },
             Output::Persist(replica) => Self::Persist {
                 revision: replica.revision,
-                // The record is JSON: UTF-8 text.
-                record: String::from_utf8(replica.encode()).unwrap_or_default(),
             },
             Output::Done { op, result } => Self::Done {
                 op: *op,
@@ -285,9 +287,33 @@ type JsResult<T> = std::result::Result<T, JsValue>;
 impl SyncClientCore {
     fn run(&mut self, now: &JsValue, input: Input) -> JsResult<JsValue> {
         let now = now_ms(now)?;
-        let outputs = self.machine.handle(now, input);
+        let mut outputs = self.machine.handle(now, input);
+        for output in &mut outputs {
+            if let Output::Persist(replica) = output {
+                // Keep the record for `takeRecord`; the output keeps only its revision.
+                let revision = replica.revision;
+                self.unsaved = Some(Box::new(std::mem::take(&mut **replica)));
+                replica.revision = revision;
+            }
+        }
         let outputs: Vec<JsOutput<'_>> = outputs.iter().map(JsOutput::from).collect();
-        js(&outputs)
+        let array = js(&outputs)?;
+        // A request body joins its parsed object as a string of its own: escaping it into the
+        // JSON text and parsing it back cost more.
+        for (i, output) in outputs.iter().enumerate() {
+            if let JsOutput::Send {
+                body: Some(body), ..
+            } = output
+            {
+                let object = js_sys::Reflect::get_u32(&array, i as u32)?;
+                js_sys::Reflect::set(
+                    &object,
+                    &JsValue::from_str("body"),
+                    &JsValue::from_str(body),
+                )?;
+            }
+        }
+        Ok(array)
     }
 
     fn op(value: &JsValue) -> JsResult<u64> {
@@ -319,6 +345,7 @@ impl SyncClientCore {
             let seed = convert::opt_u64(&seed, "seed")?.unwrap_or(0);
             Ok(SyncClientCore {
                 machine: SyncMachine::new(config, replica, seed)?,
+                unsaved: None,
             })
         };
         made().map_err(|e| to_js(&e))
@@ -516,6 +543,28 @@ impl SyncClientCore {
     /// The replica record, as it would be persisted.
     pub fn record(&self) -> String {
         String::from_utf8(self.machine.replica().encode()).unwrap_or_default()
+    }
+
+    /// The newest replica a `persist` output asked to save, `{revision, record}` (the record is
+    /// JSON text), or null when it was taken already.
+    #[wasm_bindgen(js_name = takeRecord)]
+    pub fn take_record(&mut self) -> JsResult<JsValue> {
+        let Some(replica) = self.unsaved.take() else {
+            return Ok(JsValue::NULL);
+        };
+        let object = js_sys::Object::new();
+        let record = String::from_utf8(replica.encode()).unwrap_or_default();
+        js_sys::Reflect::set(
+            &object,
+            &JsValue::from_str("revision"),
+            &JsValue::from_f64(replica.revision as f64),
+        )?;
+        js_sys::Reflect::set(
+            &object,
+            &JsValue::from_str("record"),
+            &JsValue::from_str(&record),
+        )?;
+        Ok(object.into())
     }
 
     /// Where the connection stands: `{state, attempt?, retryInMs?}`.
