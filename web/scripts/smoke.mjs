@@ -33,7 +33,7 @@ check('the tarball holds the entry points, types and wasm, and nothing else', ()
   const files = packed.files.map((f) => f.path).sort();
   const expected = [
     'README.md', 'dist/wasm/sessionkit_wasm.js', 'dist/wasm/sessionkit_wasm_bg.wasm', 'index.d.ts',
-    'package.json', 'src/api.js', 'src/browser.js', 'src/node.js',
+    'package.json', 'src/api.js', 'src/browser.js', 'src/client.js', 'src/node.js',
   ];
   if (JSON.stringify(files) !== JSON.stringify(expected)) throw new Error(`files: ${files.join(', ')}`);
 });
