@@ -12,8 +12,9 @@
 #   SESSIONKIT_TEST_MYSQL_URL=mysql://root@127.0.0.1:PORT/mysql
 # (each test creates a fresh database of its own there) and SESSIONKIT_REQUIRE_DB=1, runs the
 # command, then stops both servers by pid and removes the directory, whatever happened.
-# Also exported: SESSIONKIT_TEST_POSTGRES_DATA / _PID_FILE and SESSIONKIT_TEST_PG_CTL, for the
-# test that kills the server mid-write and starts it again.
+# Also exported: SESSIONKIT_TEST_POSTGRES_DATA / _LOG / _PORT and SESSIONKIT_TEST_PG_CTL, and
+# SESSIONKIT_TEST_MYSQL_DATA / _LOG / _PORT, for the tests that kill a server mid-write and start
+# it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +49,15 @@ cleanup() {
   if [ -n "$my_pid" ] && kill -0 "$my_pid" 2>/dev/null; then
     kill -TERM "$my_pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$my_pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  # Likewise MariaDB's, when a test restarted it.
+  if [ -f "$work/my/pid" ]; then
+    local again_my
+    again_my=$(head -n 1 "$work/my/pid")
+    if [ -n "$again_my" ] && [ "$again_my" != "$my_pid" ]; then
+      kill -TERM "$again_my" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$again_my" 2>/dev/null || break; sleep 0.2; done
+    fi
   fi
   rm -rf "$work"
   exit "$code"
@@ -89,6 +99,9 @@ export SESSIONKIT_TEST_POSTGRES_DATA="$work/pg"
 export SESSIONKIT_TEST_PG_CTL="$pg_bin/pg_ctl"
 export SESSIONKIT_TEST_POSTGRES_LOG="$work/pg-log/server.log"
 export SESSIONKIT_TEST_POSTGRES_PORT="$pg_port"
+export SESSIONKIT_TEST_MYSQL_DATA="$work/my"
+export SESSIONKIT_TEST_MYSQL_LOG="$work/my.log"
+export SESSIONKIT_TEST_MYSQL_PORT="$my_port"
 export SESSIONKIT_REQUIRE_DB=1
 
 if [ $# -gt 0 ]; then

@@ -1,0 +1,165 @@
+//! Converting between records and rows. A stored row that cannot be decoded — an id or hash of
+//! the wrong length, a user id that is not UTF-8, an unknown client kind, metadata that is not a
+//! JSON object, a negative version — is `Corrupt`, never a panic and never a half-filled record.
+
+use mysql_async::prelude::FromValue;
+use mysql_async::{Row, Value};
+use serde_json::{Map, Value as Json};
+use sessionkit::{
+    ClientInfo, ClientKind, Error, Session, SessionId, SessionPosition, SessionRecord, StateRecord,
+    StoredSession, TokenHash,
+};
+
+use crate::error::StoreResult;
+
+/// How many columns a session occupies at the start of a row (see `session_columns!`).
+pub(crate) const SESSION_COLUMN_COUNT: usize = 15;
+
+/// Takes column `index` (named `name` in errors) out of `row`, any failure being `Corrupt`.
+pub(crate) fn column<T: FromValue>(row: &mut Row, index: usize, name: &str) -> StoreResult<T> {
+    match row.take_opt::<T, usize>(index) {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(e)) => Err(Error::corrupt(format!("stored column {name}: {e}")).into()),
+        None => Err(Error::corrupt(format!("stored column {name}: missing")).into()),
+    }
+}
+
+/// A session id from its stored bytes.
+pub(crate) fn session_id(bytes: &[u8]) -> StoreResult<SessionId> {
+    Ok(SessionId::from_slice(bytes)?)
+}
+
+/// A user id from its stored bytes (UTF-8).
+fn user_id(bytes: Vec<u8>) -> StoreResult<String> {
+    String::from_utf8(bytes).map_err(|_| Error::corrupt("stored user_id is not UTF-8").into())
+}
+
+/// Decodes the session in the first [`SESSION_COLUMN_COUNT`] columns of `row`.
+pub(crate) fn session_from_row(row: &mut Row) -> StoreResult<SessionRecord> {
+    let id = session_id(&column::<Vec<u8>>(row, 0, "id")?)?;
+    let token_hash = TokenHash::from_slice(&column::<Vec<u8>>(row, 1, "token_hash")?)?;
+    let kind_name: String = column(row, 7, "client_kind")?;
+    let kind = ClientKind::parse(&kind_name)
+        .map_err(|_| Error::corrupt(format!("stored client_kind {kind_name:?}")))?;
+    let metadata_text: String = column(row, 13, "metadata")?;
+    let metadata: Map<String, Json> = serde_json::from_str(&metadata_text)
+        .map_err(|e| Error::corrupt(format!("stored metadata is not a JSON object: {e}")))?;
+    let session = Session {
+        id,
+        user_id: user_id(column(row, 2, "user_id")?)?,
+        created_at: column(row, 3, "created_at")?,
+        last_active_at: column(row, 4, "last_active_at")?,
+        expires_at: column(row, 5, "expires_at")?,
+        absolute_expires_at: column(row, 6, "absolute_expires_at")?,
+        client: ClientInfo {
+            kind,
+            version: column(row, 8, "client_version")?,
+            device: column(row, 9, "device")?,
+        },
+        ip: column(row, 10, "ip")?,
+        user_agent: column(row, 11, "user_agent")?,
+        active: column(row, 12, "active")?,
+        metadata,
+    };
+    let metadata_revision: i64 = column(row, 14, "metadata_revision")?;
+    Ok(SessionRecord {
+        session,
+        token_hash,
+        metadata_revision: u64::try_from(metadata_revision)
+            .map_err(|_| Error::corrupt(format!("stored metadata_revision {metadata_revision}")))?,
+    })
+}
+
+/// Decodes an optional state from `version, data, updated_at` starting at column `start` (all
+/// NULL when a LEFT JOIN found none).
+pub(crate) fn state_from_row(row: &mut Row, start: usize) -> StoreResult<Option<StateRecord>> {
+    let Some(version) = column::<Option<i64>>(row, start, "version")? else {
+        return Ok(None);
+    };
+    Ok(Some(StateRecord {
+        version: version_from_sql(version)?,
+        blob: column(row, start + 1, "data")?,
+        updated_at: column(row, start + 2, "updated_at")?,
+    }))
+}
+
+/// Decodes a scanned session: its session columns, then `version, data, updated_at,
+/// cleared_state_version` (the cleared version counts only when there is no state).
+pub(crate) fn stored_session_from_row(row: &mut Row) -> StoreResult<StoredSession> {
+    let state = state_from_row(row, SESSION_COLUMN_COUNT)?;
+    let cleared_state_version = match state {
+        Some(_) => 0,
+        None => version_from_sql(column(
+            row,
+            SESSION_COLUMN_COUNT + 3,
+            "cleared_state_version",
+        )?)?,
+    };
+    Ok(StoredSession {
+        record: session_from_row(row)?,
+        state,
+        cleared_state_version,
+    })
+}
+
+/// A `last_active_at, id` row.
+pub(crate) fn position_from_row(row: &mut Row) -> StoreResult<SessionPosition> {
+    Ok(SessionPosition {
+        last_active_at: column(row, 0, "last_active_at")?,
+        id: session_id(&column::<Vec<u8>>(row, 1, "id")?)?,
+    })
+}
+
+/// The session id in the first column of `row`.
+pub(crate) fn id_from_row(row: &mut Row) -> StoreResult<SessionId> {
+    session_id(&column::<Vec<u8>>(row, 0, "id")?)
+}
+
+/// A stored version or revision: never negative.
+pub(crate) fn version_from_sql(version: i64) -> StoreResult<u64> {
+    u64::try_from(version)
+        .map_err(|_| Error::corrupt(format!("stored state version {version}")).into())
+}
+
+/// A version or revision as MySQL stores it (BIGINT).
+pub(crate) fn version_to_sql(version: u64) -> StoreResult<i64> {
+    i64::try_from(version).map_err(|_| {
+        Error::invalid_input(
+            "state.version",
+            "larger than this store can hold (2^63 - 1)",
+        )
+        .into()
+    })
+}
+
+/// A count MySQL returned as BIGINT, which cannot be negative here.
+pub(crate) fn unsigned(n: i64) -> StoreResult<u64> {
+    Ok(u64::try_from(n).map_err(|_| Error::storage(format!("negative count {n}")))?)
+}
+
+/// Metadata as stored: `serde_json::to_string` of the map.
+pub(crate) fn metadata_text(metadata: &Map<String, Json>) -> StoreResult<String> {
+    Ok(serde_json::to_string(metadata).map_err(Error::storage)?)
+}
+
+/// The 15 session columns of `record` as statement parameters, in `session_columns!` order.
+pub(crate) fn session_params(record: &SessionRecord) -> StoreResult<Vec<Value>> {
+    let s = &record.session;
+    Ok(vec![
+        Value::from(s.id.as_bytes().as_slice()),
+        Value::from(record.token_hash.as_bytes().as_slice()),
+        Value::from(s.user_id.as_bytes()),
+        Value::from(s.created_at),
+        Value::from(s.last_active_at),
+        Value::from(s.expires_at),
+        Value::from(s.absolute_expires_at),
+        Value::from(s.client.kind.as_str()),
+        Value::from(s.client.version.as_deref()),
+        Value::from(s.client.device.as_deref()),
+        Value::from(s.ip.as_deref()),
+        Value::from(s.user_agent.as_deref()),
+        Value::from(s.active),
+        Value::from(metadata_text(&s.metadata)?),
+        Value::from(version_to_sql(record.metadata_revision)?),
+    ])
+}
