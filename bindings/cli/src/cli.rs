@@ -46,8 +46,8 @@ pub struct Cli {
 /// Options shared by every subcommand (clap `global = true`).
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The SQLite database file, or a PostgreSQL database by URL (postgres://user@host:port/db)
-    /// [default: sessionkit.db].
+    /// The SQLite database file, or a PostgreSQL or MySQL/MariaDB database by URL
+    /// (postgres://user@host:port/db, mysql://user@host:port/db) [default: sessionkit.db].
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 

@@ -1,5 +1,6 @@
 //! Opening the session database: the configuration from the command line and a
-//! [`SessionManager`] over the SQLite file or the PostgreSQL database `--db` names.
+//! [`SessionManager`] over the SQLite file or the PostgreSQL or MySQL/MariaDB database `--db`
+//! names.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -54,7 +55,7 @@ pub fn config(args: &ConfigArgs) -> CliResult<Config> {
 pub enum Server {
     /// `postgres://` or `postgresql://`: [`sessionkit_postgres::PostgresStore`].
     Postgres,
-    /// `mysql://` or `mariadb://`: no store yet.
+    /// `mysql://` or `mariadb://`: [`sessionkit_mysql::MysqlStore`].
     Mysql,
 }
 
@@ -69,9 +70,10 @@ pub fn server(db: &Path) -> Option<Server> {
     }
 }
 
-/// Opens the store `db` names: a PostgreSQL database by URL (`postgres://user@host:port/db`;
-/// the database must exist, its schema is created or upgraded on open, so `missing` does not
-/// apply), else the SQLite file at that path.
+/// Opens the store `db` names: a PostgreSQL or MySQL/MariaDB database by URL
+/// (`postgres://user@host:port/db`, `mysql://user@host:port/db`; the database must exist, its
+/// schema is created or upgraded on open, so `missing` does not apply), else the SQLite file at
+/// that path.
 pub fn open_store(db: &Path, missing: Missing) -> CliResult<Arc<dyn Store>> {
     match server(db) {
         Some(Server::Postgres) => {
@@ -80,11 +82,8 @@ pub fn open_store(db: &Path, missing: Missing) -> CliResult<Arc<dyn Store>> {
             return Ok(Arc::new(sessionkit_postgres::PostgresStore::open(url)?));
         }
         Some(Server::Mysql) => {
-            return Err(Error::invalid_input(
-                "db",
-                "MySQL/MariaDB databases are not supported yet (use a SQLite file or postgres://)",
-            )
-            .into());
+            let url = db.to_str().unwrap_or_default();
+            return Ok(Arc::new(sessionkit_mysql::MysqlStore::open(url)?));
         }
         None => {}
     }

@@ -158,10 +158,3 @@ fn postgres_cli_export_moves_sqlite_to_postgres_to_sqlite_unchanged() {
     assert_eq!(std::fs::read_to_string(path("pg.jsonl")).unwrap(), first);
     assert_eq!(std::fs::read_to_string(path("last.jsonl")).unwrap(), first);
 }
-
-#[test]
-fn postgres_cli_refuses_mysql_urls_for_now_and_serve_needs_a_key() {
-    let refused = sk(&["--db", "mysql://root@127.0.0.1:1/x", "--json", "count"]);
-    assert_eq!(refused.code, 2, "{}", refused.stdout);
-    assert_eq!(refused.json()["error"]["field"], "db");
-}
