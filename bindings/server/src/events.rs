@@ -1,6 +1,7 @@
 //! Each user's events (SPEC §4) on a push channel: Server-Sent Events or a WebSocket.
 //!
-//! The engine's listener feeds one broadcast channel; each open stream follows the sessions of
+//! The engine's listener (and, with a database shared by several servers, the events the others
+//! relay: `Server::relay_event`) feeds one broadcast channel; each open stream follows the sessions of
 //! its user (learned from a listing at connect, then from `created`/`rotated` events), sends a
 //! heartbeat carrying its own session's `expires_at`, and ends with an `auth` event once its own
 //! session stops being valid — or when the server shuts down.
@@ -49,6 +50,12 @@ impl EventHub {
             sender,
             _subscription: subscription,
         }
+    }
+
+    /// An event from another process: to every open stream.
+    pub(crate) fn relay(&self, event: Event) {
+        // No receiver (no open stream) is fine: nobody is listening.
+        let _ = self.sender.send(event);
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Event> {

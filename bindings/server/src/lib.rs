@@ -162,6 +162,14 @@ impl Server {
         &self.0.config
     }
 
+    /// Delivers an event that happened in another process sharing this server's database (a
+    /// relay between servers, e.g. `sessionkit_postgres::PostgresEventRelay`) to this server's
+    /// push channels, as the local engine's events are. The manager's own listeners do not see
+    /// it: the change was made, and announced, elsewhere.
+    pub fn relay_event(&self, event: sessionkit::Event) {
+        self.0.hub.relay(event);
+    }
+
     fn hub(&self) -> &events::EventHub {
         &self.0.hub
     }

@@ -18,6 +18,7 @@
 //!   `(user_id, last_active_at DESC, id DESC)` and by `(expires_at, id)`.
 //! - **Concurrency.** See [`PostgresStore`]: conditional single-statement writes, row locks
 //!   where a write reads first, a per-user advisory lock under the session limit.
+//! - **Events across servers** through `LISTEN/NOTIFY`: [`PostgresEventRelay`].
 //! - TLS is not built in: connect over a local socket or a private network.
 //!
 //! [tokio-postgres]: https://docs.rs/tokio-postgres
@@ -29,6 +30,7 @@
 mod error;
 mod migrations;
 mod queries;
+mod relay;
 mod rows;
 mod runtime;
 mod store;
@@ -36,4 +38,5 @@ mod store;
 pub use migrations::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use queries::hot_path_statements;
+pub use relay::{PostgresEventRelay, EVENT_CHANNEL};
 pub use store::{PostgresOptions, PostgresStore};

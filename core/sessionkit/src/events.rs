@@ -3,13 +3,14 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::send::{SendOutsideWasm, SyncOutsideWasm};
 use crate::SessionId;
 
-/// Something that happened, after it was stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Something that happened, after it was stored. Serialized with its variant as `type`; it reads
+/// back from the same JSON (an event relayed between processes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Event {
     /// A session was created.

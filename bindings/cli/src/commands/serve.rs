@@ -35,8 +35,28 @@ pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()
     if let Some(ms) = args.cleanup_interval_ms {
         config.cleanup_interval_ms = ms;
     }
+    // A database shared by several servers: their events cross between them.
+    let relay = match crate::database::server(db) {
+        Some(crate::database::Server::Postgres) => {
+            let url = db.to_str().unwrap_or_default();
+            Some(Arc::new(sessionkit_postgres::PostgresEventRelay::start(
+                url, None,
+            )?))
+        }
+        _ => None,
+    };
     let server = Server::new(Arc::new(manager), &admin_key, config)?;
     drop(admin_key);
+    // This server's events go out to the others (after each change is stored; `publish` only
+    // queues), theirs come in to this server's streams (below, on the runtime).
+    let _publishing = relay.as_ref().map(|relay| {
+        let relay = Arc::clone(relay);
+        server
+            .manager()
+            .subscribe(Arc::new(move |event: &sessionkit::Event| {
+                relay.publish(event)
+            }))
+    });
     let listener = std::net::TcpListener::bind(&args.listen)
         .map_err(|e| CliError::io(format!("cannot listen on {}", args.listen), e))?;
     let address = listener
@@ -66,6 +86,23 @@ pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()
             })
             .map_err(|e| CliError::io("cannot write to stdout", e))?;
         drop(stdout);
+        if let Some(relay) = &relay {
+            let mut remote = relay.subscribe();
+            let server = server.clone();
+            tokio::spawn(async move {
+                loop {
+                    match remote.recv().await {
+                        Ok(event) => server.relay_event(event),
+                        // Missed some: each stream reads its own session at its next heartbeat.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::warn!(missed = n, "relayed events were dropped");
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+            tracing::info!("relaying events with the other servers on this database");
+        }
         tracing::info!(%address, demo = args.demo, "listening");
         server
             .serve(listener, shutdown_signal())
