@@ -3,7 +3,9 @@
 #
 #   scripts/pg-mysql.sh                  the store tests (every test whose name says postgres
 #                                        or mysql, from the build `cargo test --workspace
-#                                        --locked` made) against both servers
+#                                        --locked` made) against both servers, then the
+#                                        two-server tests (tests/servers) with that build's
+#                                        sessionkit binary
 #   scripts/pg-mysql.sh CMD [ARGS...]    CMD instead, with the same environment
 #
 # Installs Debian's postgresql and mariadb-server when missing, starts one instance of each in a
@@ -109,4 +111,7 @@ if [ $# -gt 0 ]; then
 else
   step "Store tests on PostgreSQL and MariaDB"
   cargo test --workspace --locked -- postgres mysql
+  step "Two servers on one PostgreSQL (tests/servers)"
+  SESSIONKIT_BIN="${CARGO_TARGET_DIR:-target}/debug/sessionkit" \
+    python3 -W ignore::ResourceWarning -m unittest discover -s tests/servers -v
 fi
