@@ -111,7 +111,7 @@ if [ $# -gt 0 ]; then
 else
   step "Store tests on PostgreSQL and MariaDB"
   cargo test --workspace --locked -- postgres mysql
-  step "Two servers on one PostgreSQL (tests/servers)"
+  step "Two servers on one database, PostgreSQL and MariaDB (tests/servers)"
   SESSIONKIT_BIN="${CARGO_TARGET_DIR:-target}/debug/sessionkit" \
     python3 -W ignore::ResourceWarning -m unittest discover -s tests/servers -v
 fi

@@ -25,6 +25,9 @@
 //!   `"alice "` one user; other text is `utf8mb4` with a binary collation.
 //! - **Concurrency.** See [`MysqlStore`]: conditional single-statement writes, row locks where
 //!   a write reads first, a per-user lock row under the session limit.
+//! - **Events across servers**: MySQL has no `LISTEN/NOTIFY`, so [`MysqlEventRelay`] appends
+//!   each event to a table that every server polls (200 ms by default), with a bounded
+//!   retention.
 //! - TLS is not built in: connect over a local socket or a private network.
 //!
 //! [mysql_async]: https://docs.rs/mysql_async
@@ -35,6 +38,7 @@
 mod error;
 mod migrations;
 mod queries;
+mod relay;
 mod rows;
 mod runtime;
 mod store;
@@ -42,4 +46,5 @@ mod store;
 pub use migrations::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use queries::hot_path_statements;
+pub use relay::{MysqlEventRelay, MysqlRelayOptions, GAP_WAIT};
 pub use store::{MysqlOptions, MysqlStore};

@@ -27,7 +27,10 @@ use sessionkit::Error;
 use crate::error::StoreResult;
 
 /// The upgrade steps, in order: `MIGRATIONS[n - 1]` takes a database from version `n - 1` to `n`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/001_initial.sql"),
+    include_str!("../migrations/002_events.sql"),
+];
 
 /// The newest schema version this build writes (and the only one it reads).
 // The list is a handful of entries, so the cast cannot truncate.
@@ -62,12 +65,17 @@ const TABLES: &[(&str, &[&str])] = &[
         &["session_id", "version", "data", "updated_at"],
     ),
     ("sessionkit_users", &["user_id"]),
+    (
+        "sessionkit_events",
+        &["seq", "origin", "created_at", "payload"],
+    ),
 ];
 
 /// The indexes of [`SCHEMA_VERSION`] (besides primary keys), by table.
 const INDEXES: &[(&str, &str)] = &[
     ("sessions", "sessions_by_user"),
     ("sessions", "sessions_by_expiry"),
+    ("sessionkit_events", "sessionkit_events_by_time"),
 ];
 
 /// How long an open waits for another process's upgrade, in seconds.

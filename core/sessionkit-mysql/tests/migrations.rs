@@ -176,6 +176,39 @@ fn mysql_an_interrupted_upgrade_completes_on_the_next_open() {
 }
 
 #[test]
+fn mysql_a_version_1_database_upgrades_with_its_sessions() {
+    let Some(server) = common::server_url("mysql_a_version_1_database_upgrades_with_its_sessions")
+    else {
+        return;
+    };
+    let reference = common::TestDb::create(&server);
+    drop(reference.open());
+    // A database as version 1 left it (no events table), with a session in it.
+    let db = common::TestDb::create(&server);
+    let store = db.open();
+    let manager = sessionkit::SessionManager::open(store, sessionkit::Config::default()).unwrap();
+    let created = pollster::block_on(manager.create(sessionkit::NewSession::new(
+        "alice",
+        sessionkit::ClientKind::Web,
+    )))
+    .unwrap();
+    drop(manager);
+    common::admin(
+        &db.url,
+        &[
+            "DROP TABLE sessionkit_events",
+            "UPDATE sessionkit_schema SET version = 1",
+        ],
+    );
+    let store = db.open();
+    assert_eq!(version(&db.url), Some(SCHEMA_VERSION.to_string()));
+    assert_eq!(shape(&db.url), shape(&reference.url));
+    let manager = sessionkit::SessionManager::open(store, sessionkit::Config::default()).unwrap();
+    let session = pollster::block_on(manager.validate(created.token.as_str())).unwrap();
+    assert_eq!(session.id, created.session.id);
+}
+
+#[test]
 fn mysql_bad_urls_and_unreachable_servers_are_clear_errors() {
     assert!(matches!(
         MysqlStore::open("mysql://user@host:notaport/db").unwrap_err(),

@@ -36,14 +36,15 @@ pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()
         config.cleanup_interval_ms = ms;
     }
     // A database shared by several servers: their events cross between them.
+    let url = db.to_str().unwrap_or_default();
     let relay = match crate::database::server(db) {
-        Some(crate::database::Server::Postgres) => {
-            let url = db.to_str().unwrap_or_default();
-            Some(Arc::new(sessionkit_postgres::PostgresEventRelay::start(
-                url, None,
-            )?))
-        }
-        _ => None,
+        Some(crate::database::Server::Postgres) => Some(Arc::new(Relay::Postgres(
+            sessionkit_postgres::PostgresEventRelay::start(url, None)?,
+        ))),
+        Some(crate::database::Server::Mysql) => Some(Arc::new(Relay::Mysql(
+            sessionkit_mysql::MysqlEventRelay::start(url, Default::default(), None)?,
+        ))),
+        None => None,
     };
     let server = Server::new(Arc::new(manager), &admin_key, config)?;
     drop(admin_key);
@@ -111,6 +112,29 @@ pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The relay of events between the servers on one database: `LISTEN/NOTIFY` on PostgreSQL, a
+/// polled events table on MySQL/MariaDB.
+enum Relay {
+    Postgres(sessionkit_postgres::PostgresEventRelay),
+    Mysql(sessionkit_mysql::MysqlEventRelay),
+}
+
+impl Relay {
+    fn publish(&self, event: &sessionkit::Event) {
+        match self {
+            Relay::Postgres(relay) => relay.publish(event),
+            Relay::Mysql(relay) => relay.publish(event),
+        }
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<sessionkit::Event> {
+        match self {
+            Relay::Postgres(relay) => relay.subscribe(),
+            Relay::Mysql(relay) => relay.subscribe(),
+        }
+    }
 }
 
 /// The admin key: the trimmed content of `--admin-key-file` (created with a new key when

@@ -1,10 +1,12 @@
-"""Two `sessionkit serve` processes on one PostgreSQL database (scripts/pg-mysql.sh runs this
-with SESSIONKIT_TEST_POSTGRES_URL set; skipped without it unless SESSIONKIT_REQUIRE_DB=1):
+"""Two `sessionkit serve` processes on one PostgreSQL database, and two on one MySQL/MariaDB
+database (scripts/pg-mysql.sh runs this with SESSIONKIT_TEST_POSTGRES_URL and
+SESSIONKIT_TEST_MYSQL_URL set; each is skipped without its URL unless SESSIONKIT_REQUIRE_DB=1):
 
 - a session created through server A validates on server B;
-- a revocation made through A reaches an SSE stream open on B (LISTEN/NOTIFY), well within a
-  heartbeat — the heartbeat is set to 10 s so that only the relay, not B's own heartbeat read,
-  can deliver it in time; the latency is printed;
+- a revocation made through A reaches an SSE stream open on B (PostgreSQL: LISTEN/NOTIFY;
+  MySQL: the polled events table), well within a heartbeat — the heartbeat is set to 10 s so
+  that only the relay, not B's own heartbeat read, can deliver it in time; the latency is
+  printed;
 - a state change made through B reaches an SSE stream open on A (only the relay carries it);
 - 8 clients doing compare-and-swap increments on one state, alternating between A and B, lose
   no update.
@@ -17,12 +19,14 @@ import sys
 import threading
 import time
 import unittest
+import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "http"))
 from server import EventStream, Server  # noqa: E402
 
-URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL", "")
+PG_URL = os.environ.get("SESSIONKIT_TEST_POSTGRES_URL", "")
+MY_URL = os.environ.get("SESSIONKIT_TEST_MYSQL_URL", "")
 HEARTBEAT_MS = 10_000
 CLIENTS = 8
 INCREMENTS = 12
@@ -33,19 +37,40 @@ def psql(url, sql):
                    stdout=subprocess.DEVNULL)
 
 
+def mariadb(url, sql):
+    u = urllib.parse.urlsplit(url)
+    args = ["mariadb", "--no-defaults", "-h", u.hostname, "-P", str(u.port or 3306),
+            "-u", urllib.parse.unquote(u.username or "root")]
+    if u.password:
+        args.append("-p" + urllib.parse.unquote(u.password))
+    subprocess.run(args + ["-e", sql], check=True, stdout=subprocess.DEVNULL)
+
+
 def required():
     return os.environ.get("SESSIONKIT_REQUIRE_DB") == "1" or (
         os.environ.get("CI") and os.environ.get("SESSIONKIT_REQUIRE_DB") != "0")
 
 
-@unittest.skipUnless(URL or required(), "no SESSIONKIT_TEST_POSTGRES_URL (scripts/pg-mysql.sh)")
-class PostgresTwoServers(unittest.TestCase):
+class TwoServers:
+    """The tests, for a subclass that says how to make and drop a database."""
+
+    KIND = ""
+    URL = ""
+
+    @classmethod
+    def create_database(cls, name):
+        raise NotImplementedError
+
+    @classmethod
+    def drop_database(cls, name):
+        raise NotImplementedError
+
     @classmethod
     def setUpClass(cls):
-        assert URL, "SESSIONKIT_TEST_POSTGRES_URL is required"
+        assert cls.URL, f"the {cls.KIND} URL is required"
         cls.name = "sk_two_" + uuid.uuid4().hex[:12]
-        psql(URL, f"CREATE DATABASE {cls.name}")
-        cls.db = URL.rsplit("/", 1)[0] + "/" + cls.name
+        cls.create_database(cls.name)
+        cls.db = cls.URL.rsplit("/", 1)[0] + "/" + cls.name
         cls.a = Server("--heartbeat-ms", str(HEARTBEAT_MS), db=cls.db)
         cls.b = Server("--heartbeat-ms", str(HEARTBEAT_MS), db=cls.db,
                        key_file=cls.a.key_file)
@@ -56,16 +81,16 @@ class PostgresTwoServers(unittest.TestCase):
         codes = [s.stop() for s in (cls.a, cls.b)]
         for s in (cls.a, cls.b):
             s.close()
-        psql(URL, f"DROP DATABASE IF EXISTS {cls.name} WITH (FORCE)")
+        cls.drop_database(cls.name)
         assert codes == [0, 0], f"exit codes {codes}"
 
-    def test_postgres_a_session_created_on_one_server_validates_on_the_other(self):
+    def test_a_session_created_on_one_server_validates_on_the_other(self):
         created = self.a.create("alice")
         r = self.b.request("GET", "/v1/session", token=created["token"])
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["id"], created["session"]["id"])
 
-    def test_postgres_a_revocation_on_one_server_reaches_a_stream_on_the_other(self):
+    def test_a_revocation_on_one_server_reaches_a_stream_on_the_other(self):
         created = self.a.create("bob")
         token = created["token"]
         stream = EventStream(self.b, token)
@@ -81,7 +106,7 @@ class PostgresTwoServers(unittest.TestCase):
             self.assertEqual(seen[-1][1]["session_id"], created["session"]["id"])
             latency_ms = (arrived - started) * 1000
             after_answer_ms = (arrived - answered) * 1000
-            print(f"\nrevocation on A -> SSE on B: {latency_ms:.1f} ms from the request, "
+            print(f"\n{self.KIND}: revocation on A -> SSE on B: {latency_ms:.1f} ms from the request, "
                   f"{after_answer_ms:.1f} ms after A answered (heartbeat {HEARTBEAT_MS} ms)",
                   file=sys.stderr)
             self.assertLess(latency_ms, HEARTBEAT_MS / 2,
@@ -92,7 +117,7 @@ class PostgresTwoServers(unittest.TestCase):
         finally:
             stream.close()
 
-    def test_postgres_a_state_change_on_one_server_reaches_a_stream_on_the_other(self):
+    def test_a_state_change_on_one_server_reaches_a_stream_on_the_other(self):
         created = self.b.create("carol")
         token = created["token"]
         stream = EventStream(self.a, token)
@@ -105,7 +130,7 @@ class PostgresTwoServers(unittest.TestCase):
         finally:
             stream.close()
 
-    def test_postgres_compare_and_swap_through_both_servers_loses_no_update(self):
+    def test_compare_and_swap_through_both_servers_loses_no_update(self):
         created = self.a.create("dave")
         token = created["token"]
         servers = (self.a, self.b)
@@ -143,8 +168,36 @@ class PostgresTwoServers(unittest.TestCase):
         r = self.b.request("GET", "/v1/session/state", token=token)
         self.assertEqual(r.json()["data"]["count"], CLIENTS * INCREMENTS, r)
         self.assertEqual(r.json()["version"], CLIENTS * INCREMENTS, r)
-        print(f"\n{CLIENTS} clients x {INCREMENTS} increments through A and B: none lost "
+        print(f"\n{self.KIND}: {CLIENTS} clients x {INCREMENTS} increments through A and B: none lost "
               f"({sum(conflicts)} conflicts retried)", file=sys.stderr)
+
+
+@unittest.skipUnless(PG_URL or required(), "no SESSIONKIT_TEST_POSTGRES_URL (scripts/pg-mysql.sh)")
+class PostgresTwoServers(TwoServers, unittest.TestCase):
+    KIND = "postgres"
+    URL = PG_URL
+
+    @classmethod
+    def create_database(cls, name):
+        psql(cls.URL, f"CREATE DATABASE {name}")
+
+    @classmethod
+    def drop_database(cls, name):
+        psql(cls.URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@unittest.skipUnless(MY_URL or required(), "no SESSIONKIT_TEST_MYSQL_URL (scripts/pg-mysql.sh)")
+class MysqlTwoServers(TwoServers, unittest.TestCase):
+    KIND = "mysql"
+    URL = MY_URL
+
+    @classmethod
+    def create_database(cls, name):
+        mariadb(cls.URL, f"CREATE DATABASE {name}")
+
+    @classmethod
+    def drop_database(cls, name):
+        mariadb(cls.URL, f"DROP DATABASE IF EXISTS {name}")
 
 
 if __name__ == "__main__":
