@@ -17,6 +17,12 @@
 # free ports of 127.0.0.1 with wrk (Debian's package, installed when missing) and stop them by
 # pid; they write target/bench/http.json, which the full report includes.
 #
+#   scripts/bench.sh --pg       the database stores (`sessionkit-bench db`, release build) on
+#                               throwaway PostgreSQL and MariaDB servers (scripts/pg-mysql.sh):
+#                               validate, create and a deep page each against a bare statement
+#                               through the same pool; the section goes into BENCHMARKS.md in
+#                               place of its previous one. Not run in CI.
+#
 # Fixtures are cached in target/bench/fixtures (keyed by size and schema version). The browser
 # figures come from target/bench/browser.json, which the full mode first writes by running
 # scripts/bench-web.sh (the package built, the page run in Chromium).
@@ -30,8 +36,9 @@ mode=full
 case "${1:-}" in
   --quick) mode=quick ;;
   --http) mode=http ;;
+  --pg) mode=pg ;;
   "") ;;
-  *) echo "usage: scripts/bench.sh [--quick | --http]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [--quick | --http | --pg]" >&2; exit 2 ;;
 esac
 
 target=${CARGO_TARGET_DIR:-target}
@@ -76,6 +83,36 @@ case "$mode" in
   http)
     http_release --splice BENCHMARKS.md --notes benches/sessionkit-bench/notes.md \
       --command "scripts/bench.sh --http"
+    ;;
+  pg)
+    cargo build --release --locked -p sessionkit-bench
+    # A fresh database on each throwaway server, then the cases; the section replaces the
+    # previous one in BENCHMARKS.md (or goes before the notes).
+    scripts/pg-mysql.sh bash -c '
+      set -euo pipefail
+      psql -q "$SESSIONKIT_TEST_POSTGRES_URL" -c "CREATE DATABASE sk_bench"
+      my=${SESSIONKIT_TEST_MYSQL_URL#mysql://}; my_host=${my#*@}; my_host=${my_host%%/*}
+      mariadb --no-defaults -h "${my_host%:*}" -P "${my_host##*:}" -u root \
+        -e "CREATE DATABASE sk_bench"
+      "$0" db --pg "${SESSIONKIT_TEST_POSTGRES_URL%/*}/sk_bench" \
+        --mysql "${SESSIONKIT_TEST_MYSQL_URL%/*}/sk_bench" --out target/bench/db.md
+    ' "$target/release/sessionkit-bench"
+    python3 - <<'PY'
+import re
+section = open("target/bench/db.md").read().rstrip() + "\n\n"
+doc = open("BENCHMARKS.md").read()
+heading = "## Database stores"
+if heading in doc:
+    start = doc.index(heading)
+    rest = doc[start + len(heading):]
+    m = re.search(r"^## ", rest, re.M)
+    end = start + len(heading) + (m.start() if m else len(rest))
+    doc = doc[:start] + section + doc[end:]
+else:
+    at = doc.index("## Notes") if "## Notes" in doc else len(doc)
+    doc = doc[:at] + section + doc[at:]
+open("BENCHMARKS.md", "w").write(doc)
+PY
     ;;
   full)
     # The browser and HTTP cases first: their results (target/bench/browser.json,

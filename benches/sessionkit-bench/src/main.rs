@@ -21,6 +21,7 @@
 
 mod cleanup;
 mod codec;
+mod db;
 mod fixture;
 mod host;
 mod http;
@@ -193,6 +194,7 @@ fn main() {
         Some("page-child") => cleanup::child_page(&args[1..]),
         Some("codec-loop") => codec::codec_loop(&args[1..]),
         Some("http") => http::main(&args[1..]),
+        Some("db") => db::main(&args[1..]),
         Some("bare-http") => http::bare_http(&args[1..]),
         _ => usage(),
     }

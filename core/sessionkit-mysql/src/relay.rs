@@ -120,8 +120,11 @@ impl MysqlEventRelay {
         }
         let constraints = PoolConstraints::new(0, 2).expect("0 <= 2");
         let pool = Pool::new(
-            OptsBuilder::from_opts(opts)
-                .pool_opts(PoolOpts::default().with_constraints(constraints)),
+            OptsBuilder::from_opts(opts).pool_opts(
+                PoolOpts::default()
+                    .with_constraints(constraints)
+                    .with_inactive_connection_ttl(crate::store::IDLE_CONNECTION_TTL),
+            ),
         );
         let runtime = match runtime {
             Some(handle) => StoreRuntime::shared(handle),

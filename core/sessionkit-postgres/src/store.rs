@@ -256,6 +256,25 @@ macro_rules! with_client {
     }};
 }
 
+impl PostgresStore {
+    /// The bare baseline of the benchmarks: the session row by id (the statement `get_session`
+    /// runs), through the same pool, not decoded; how many rows came back.
+    #[doc(hidden)]
+    pub async fn bench_bare_lookup(&self, id: &SessionId) -> Result<usize> {
+        let id = id.as_bytes().as_slice();
+        with_client!(self, |c| Ok(query(&c, queries::GET_SESSION, &[&id])
+            .await?
+            .len()))
+    }
+
+    /// The bare baseline of the benchmarks: one insert statement of `record`, through the same
+    /// pool, no transaction, no limit; whether it inserted.
+    #[doc(hidden)]
+    pub async fn bench_bare_insert(&self, record: &SessionRecord) -> Result<bool> {
+        with_client!(self, |c| insert_session(&c, record).await)
+    }
+}
+
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn insert_session(
@@ -264,6 +283,16 @@ impl SessionStore for PostgresStore {
         limit: Option<&SessionLimit>,
     ) -> Result<InsertOutcome> {
         let id = record.session.id.as_bytes().as_slice();
+        if limit.is_none() {
+            // No limit to check: the insert-only statement alone is the whole operation.
+            return with_client!(self, |c| Ok(if insert_session(&c, record).await? {
+                InsertOutcome::Inserted {
+                    evicted: Vec::new(),
+                }
+            } else {
+                InsertOutcome::IdTaken
+            }));
+        }
         with_client!(self, |c| {
             let tx = c.transaction().await?;
             if limit.is_some() {
