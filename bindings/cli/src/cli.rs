@@ -399,6 +399,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// The built npm package the demo page runs on (web/ after `npm run build`, or an installed
+    /// node_modules/sessionkit); its src/*.js and dist/wasm/* are served under /demo/pkg/.
+    #[arg(long, value_name = "DIR", requires = "demo")]
+    pub demo_package: Option<PathBuf>,
+
     /// A header a trusted reverse proxy sets to the client address (e.g. x-forwarded-for);
     /// its last entry feeds the context signal instead of the peer address.
     #[arg(long, value_name = "NAME")]

@@ -53,6 +53,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use auth::AuthSession;
+pub use demo::demo_package_problem;
 pub use cookie_mode::{CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
 pub use error::ApiError;
 pub use extract::STATE_MEDIA_TYPE;
@@ -81,6 +82,10 @@ pub struct ServerConfig {
     /// Serves the demo page at `/` and a demo-only sign-in route (`POST /demo/sign-in`).
     /// Never turn this on for real users: anyone can sign in as anyone.
     pub demo: bool,
+    /// The built npm package the demo page runs on (`web/` after `npm run build`, or an
+    /// installed `node_modules/sessionkit`): its `src/*.js` and `dist/wasm/*` are served under
+    /// `/demo/pkg/`. Without it the demo page says how to build it.
+    pub demo_package: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -93,6 +98,7 @@ impl Default for ServerConfig {
             trusted_proxy_header: None,
             cookie_mode: false,
             demo: false,
+            demo_package: None,
         }
     }
 }

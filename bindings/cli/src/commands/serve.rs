@@ -24,8 +24,15 @@ pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()
         trusted_proxy_header: args.trusted_proxy_header.clone(),
         cookie_mode: args.cookie_mode,
         demo: args.demo,
+        demo_package: args.demo_package.clone(),
         ..ServerConfig::default()
     };
+    if args.demo {
+        if let Some(problem) = sessionkit_server::demo_package_problem(args.demo_package.as_deref())
+        {
+            eprintln!("sessionkit serve: {problem}");
+        }
+    }
     if let Some(ms) = args.heartbeat_ms {
         if ms == 0 {
             return Err(Error::invalid_input("heartbeat_ms", "must be at least 1").into());
