@@ -66,3 +66,32 @@ install_cargo_fuzz() {
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
   cargo_install_at cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz
 }
+
+# Node >= 20 and npm (Debian's, when missing), and web/node_modules via `npm ci` when missing or
+# older than the lockfile (npm writes its own copy).
+install_web_deps() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
+  local node_major
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$node_major" -lt 20 ]; then
+    echo "Node >= 20 is needed, found $(node --version)" >&2
+    return 1
+  fi
+  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    (cd web && npm ci --no-audit --no-fund)
+  else
+    echo "web/node_modules: up to date"
+  fi
+}
+
+# Builds the npm package (web/dist/wasm) unless it is there: the wasm tools and web/node_modules
+# first, each only when missing. scripts/test-web.sh always rebuilds it.
+ensure_web_package() {
+  if [ -f web/dist/wasm/sessionkit_wasm_bg.wasm ] && [ -f web/dist/wasm/sessionkit_wasm.js ]; then
+    echo "web/dist/wasm: built"
+    return 0
+  fi
+  install_wasm_tools
+  install_web_deps
+  (cd web && npm run --silent build)
+}

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The demo page of `sessionkit serve --demo`, end to end in Debian's Chromium:
-# builds the CLI (debug), then runs web/e2e/server-demo.e2e.mjs against target/debug/sessionkit
-# (two browser contexts signed in as one user: live device lists, a revoke that signs the other
-# out, a state conflict between two tabs of one device, a screenshot, a clean SIGTERM).
+# builds the npm package when web/dist/wasm is missing (the page runs its SessionClient, served
+# by `serve --demo-package web`) and the CLI (debug), then runs web/e2e/server-demo.e2e.mjs against
+# target/debug/sessionkit (two browser contexts signed in as one user: live device lists, edits
+# with their versions, an offline edit merged with a backend write, a revoke that signs the other
+# out within a heartbeat, a screenshot, a clean SIGTERM, the notice without a package).
 #
 #   scripts/test-server-demo.sh
 #
 # Installs what is missing, idempotently: Node >= 20 and npm, Debian's chromium + chromium-driver
-# (apt-get update only when something is missing), and web/node_modules via `npm ci` when the
-# lockfile changed. Never downloads a browser: Chromium is /usr/bin/chromium. The screenshot is
-# also copied to web/e2e/screenshots/server-demo.png (git-ignored).
+# (apt-get update only when something is missing), web/node_modules via `npm ci` when the
+# lockfile changed, and (only to build a missing package) the wasm tools of scripts/test-web.sh.
+# Never downloads a browser: Chromium is /usr/bin/chromium. The screenshot is also copied to
+# web/e2e/screenshots/server-demo.png (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,19 +20,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 step "Server demo: prerequisites (only what is missing)"
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "Node >= 20 is needed, found $(node --version)" >&2
-  exit 1
-fi
+install_web_deps
 apt_install chromium chromium-driver
-# npm ci when node_modules is missing or older than the lockfile (npm writes its own copy).
-if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
-  (cd web && npm ci --no-audit --no-fund)
-else
-  echo "web/node_modules: up to date"
-fi
+
+step "Server demo: the npm package the page runs on (built only when web/dist/wasm is missing)"
+# scripts/test.sh runs scripts/test-web.sh first, which builds it: not built twice.
+ensure_web_package
 
 step "Server demo: build the CLI (debug)"
 cargo build -p sessionkit-cli --locked

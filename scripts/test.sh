@@ -46,13 +46,15 @@ cargo run -q -p sessionkit-cli --locked -- --db "$demo_dir/demo.db" demo >"$demo
 tail -n 15 "$demo_dir/demo.log"
 
 scripts/test-server.sh
-scripts/test-server-demo.sh
 
 step "Browser: IndexedDB store in headless Chromium, engine in Node"
 scripts/test-web-store.sh
 
 step "npm package: build, Node conformance, API tests, types, tarball, size, demo page e2e"
 scripts/test-web.sh
+
+# After test-web.sh: the demo page runs the npm package it just built (not built twice).
+scripts/test-server-demo.sh
 
 step "Native SDK: Python and Kotlin suites, Swift generation check"
 scripts/test-native.sh

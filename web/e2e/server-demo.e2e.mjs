@@ -1,9 +1,11 @@
 // End to end in Debian's Chromium (playwright-core drives /usr/bin/chromium; no browser is ever
 // downloaded): the demo page of `sessionkit serve --demo`, against the real binary over a fresh
-// SQLite database. Two browser contexts sign in as the same user (two devices), see each other
-// live, one revokes the other, and two tabs of one device race a state write into a conflict.
+// SQLite database, the page running this package's SessionClient (served by the server from
+// --demo-package, this directory once built). Two browser contexts sign in as the same user (two
+// devices) and see each other; each edits its state (versions shown); one edits offline while the
+// app's backend (the admin API) writes the same session's state, and the page shows the merge the
+// client reports; one context revokes the other, which shows it is signed out within a heartbeat.
 //   SESSIONKIT_BIN=../target/debug/sessionkit node --test e2e/server-demo.e2e.mjs
-//   node e2e/server-demo.e2e.mjs ../target/debug/sessionkit
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +16,9 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const BIN = process.env.SESSIONKIT_BIN || process.argv[2];
+const BIN = process.env.SESSIONKIT_BIN;
+/** The built package (this directory: src/ and dist/wasm/). */
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
   '--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -35,7 +39,8 @@ const windows = [];
 const servers = [];
 
 before(async () => {
-  assert.ok(BIN, 'the sessionkit binary: pass its path as the first argument or in SESSIONKIT_BIN');
+  assert.ok(BIN, 'the sessionkit binary: pass its path in SESSIONKIT_BIN');
+  assert.ok(existsSync(path.join(PACKAGE, 'dist/wasm/sessionkit_wasm_bg.wasm')), 'build the package first: npm run build');
   assert.ok(existsSync(BIN), `no sessionkit binary at ${BIN}`);
   dir = mkdtempSync(path.join(tmpdir(), 'sessionkit-server-demo-'));
   server = await startServer(dir, 'sessionkit');
@@ -54,13 +59,14 @@ after(async () => {
 });
 
 /**
- * Starts `sessionkit serve --demo` on a free port over `<name>.db` in `workDir`; resolves once it
+ * Starts `sessionkit serve --demo` (with this package unless `withPackage` is false) on a free
+ * port over `<name>.db` in `workDir`; resolves once it
  * printed its listening line, with `{ url, pid, exited (a promise of {code, signal}), exit, stderr() }`.
  */
-function startServer(workDir, name, extraArgs = []) {
+function startServer(workDir, name, extraArgs = [], withPackage = true) {
   const child = spawn(path.resolve(BIN), [
     '--db', path.join(workDir, `${name}.db`),
-    'serve', '--listen', '127.0.0.1:0', '--demo',
+    'serve', '--listen', '127.0.0.1:0', '--demo', ...(withPackage ? ['--demo-package', PACKAGE] : []),
     '--heartbeat-ms', String(HEARTBEAT_MS),
     '--admin-key-file', path.join(workDir, `${name}.admin-key`),
     ...extraArgs,
@@ -69,6 +75,7 @@ function startServer(workDir, name, extraArgs = []) {
   child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
   const handle = {
     pid: child.pid,
+    adminKeyFile: path.join(workDir, `${name}.admin-key`),
     exit: null,
     stderr: () => stderr,
     exited: new Promise((resolve) => {
@@ -111,8 +118,9 @@ function watch(page) {
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
-    // Chromium logs every non-2xx fetch; 401 (signed out) and 409 (conflict) are expected here.
+    // Chromium logs every failed fetch: 401 (signed out), 409 (a conflict), offline.
     if (/Failed to load resource: the server responded with a status of (401|409)\b/.test(msg.text())) return;
+    if (/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_NETWORK_CHANGED/.test(msg.text())) return;
     problems.push(`console.error: ${msg.text()}`);
   });
   return problems;
@@ -136,14 +144,42 @@ async function signIn(page, user, device) {
   await page.fill('#device-name', device);
   await page.click('#sign-in');
   await page.locator('#app-view').waitFor();
-  await page.locator('#stream-status[data-state="live"]').waitFor();
+  await page.locator('#connection-state[data-state="connected"]').waitFor();
+}
+
+/** Writes session `id`'s state through the admin API, as the app's backend would. */
+async function adminPut(id, data) {
+  const key = readFileSync(server.adminKeyFile, 'utf8').trim();
+  const response = await fetch(`${server.url}/v1/admin/sessions/${id}/state`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ data }),
+  });
+  assert.equal(response.status, 200, await response.text());
+  return (await response.json()).version;
 }
 
 const deviceCount = (page, n) => page.locator(`#devices[data-count="${n}"]`).waitFor({ state: 'attached' });
 const row = (page, device) => page.locator(`#devices tr[data-device="${device}"]`);
+const editorState = async (page) => JSON.parse(await page.inputValue('#state-json'));
+
+async function edit(page, button, json) {
+  await page.fill('#state-json', json);
+  await page.click(button);
+}
 
 let a;
 let b;
+
+test('the page loads the package from the server: JavaScript and wasm with their content types', async () => {
+  const js = await fetch(`${server.url}/demo/pkg/src/browser.js`);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type'), /^text\/javascript\b/);
+  const wasm = await fetch(`${server.url}/demo/pkg/dist/wasm/sessionkit_wasm_bg.wasm`);
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.equal((await fetch(`${server.url}/demo/pkg/package.json`)).status, 404);
+});
 
 test('two windows signed in as the same user each see both devices, live', async () => {
   a = await openWindow();
@@ -153,9 +189,7 @@ test('two windows signed in as the same user each see both devices, live', async
   await signIn(a.page, USER, 'window A');
   await deviceCount(a.page, 1);
   await signIn(b.page, USER, 'window B');
-
-  // A learns of B from the event stream, without reloading anything itself.
-  await a.page.locator('#event-log li[data-event="created"]').waitFor();
+  // A sees B without reloading anything.
   for (const win of [a, b]) {
     await deviceCount(win.page, 2);
     assert.equal(await win.page.locator('#device-count').innerText(), '2');
@@ -170,14 +204,51 @@ test('two windows signed in as the same user each see both devices, live', async
   assert.notEqual(idA, idB);
   assert.equal(await row(b.page, 'window A').getAttribute('data-session-id'), idA);
   assert.match(await a.page.locator('#session-expires').innerText(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(in /);
-
-  // The token is in sessionStorage only, and never in a URL the page requested.
-  const token = await a.page.evaluate(() => sessionStorage.getItem('sessionkit-demo.token'));
-  assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-  assert.ok(token.startsWith(`${idA}.`));
+  // The client's events and metrics are on the page.
+  await a.page.locator('#event-log li[data-event="connection_established"]').waitFor({ state: 'attached' });
+  assert.match(await a.page.locator('#metrics dd[data-metric="syncs"]').innerText(), /^\d+$/);
 });
 
-test('revoking a device from the other signs it out within a few heartbeats', async (t) => {
+let screenshot;
+
+test('edits in both windows are synchronized with their versions; an offline edit merges with a backend write', async (t) => {
+  await edit(a.page, '#state-put', '{"theme": "dark"}');
+  await a.page.locator('#state-version', { hasText: /^1$/ }).waitFor();
+  await a.page.locator('#state-message', { hasText: 'Synchronized: the server has version 1.' }).waitFor();
+  await edit(b.page, '#state-put', '{"theme": "light", "tabs": ["inbox"]}');
+  await b.page.locator('#state-version', { hasText: /^1$/ }).waitFor();
+  await edit(b.page, '#state-patch', '{"tabs": ["inbox", "drafts"]}');
+  await b.page.locator('#state-version', { hasText: /^2$/ }).waitFor();
+  assert.deepEqual(await editorState(b.page), { theme: 'light', tabs: ['inbox', 'drafts'] });
+
+  // A goes offline and edits: applied locally at once, one change pending.
+  await a.context.setOffline(true);
+  await a.page.locator('#event-log li[data-event="connection_lost"]').waitFor({ state: 'attached' });
+  await edit(a.page, '#state-patch', '{"font": "large"}');
+  await a.page.locator('#state-pending[data-count="1"]').waitFor();
+  assert.deepEqual(await editorState(a.page), { theme: 'dark', font: 'large' });
+  // Meanwhile the app's backend writes A's state (version 2).
+  const idA = await a.page.locator('#session-id').innerText();
+  assert.equal(await adminPut(idA, { theme: 'dark', plan: 'pro' }), 2);
+
+  // Back online: the client reports the conflict it settled by merging, and version 3.
+  const online = Date.now();
+  await a.context.setOffline(false);
+  await a.page.locator('#state-conflict[data-resolution="merge"]').waitFor();
+  await a.page.locator('#state-version', { hasText: /^3$/ }).waitFor();
+  t.diagnostic(`merged and synchronized ${Date.now() - online} ms after coming back online`);
+  assert.deepEqual(await editorState(a.page), { theme: 'dark', plan: 'pro', font: 'large' });
+  await a.page.locator('#state-pending[data-count="0"]').waitFor({ state: 'attached' });
+  await a.page.locator('#event-log li[data-event="sync_conflict"]').waitFor({ state: 'attached' });
+  await a.page.locator('#metrics dd[data-metric="conflicts"]', { hasText: /^1$/ }).waitFor();
+  // B's state is its own session's: untouched.
+  assert.deepEqual(await editorState(b.page), { theme: 'light', tabs: ['inbox', 'drafts'] });
+
+  screenshot = path.join(dir, 'server-demo.png');
+  await a.page.screenshot({ path: screenshot, fullPage: true });
+});
+
+test('revoking a device from the other signs it out within a heartbeat (auth_required)', async (t) => {
   const started = Date.now();
   await row(b.page, 'window A').locator('button.revoke').click();
   await a.page
@@ -186,76 +257,15 @@ test('revoking a device from the other signs it out within a few heartbeats', as
   t.diagnostic(`window A showed "signed out (revoked)" ${Date.now() - started} ms after the click`);
   await a.page.locator('#sign-in-view').waitFor();
   assert.equal(await a.page.locator('#app-view').isVisible(), false);
-  assert.equal(await a.page.evaluate(() => sessionStorage.getItem('sessionkit-demo.token')), null);
+  await a.page.locator('#event-log li[data-event="auth_required"]').waitFor({ state: 'attached' });
 
   await deviceCount(b.page, 1);
   await b.page.getByText('Revoked window A.').waitFor();
-  await b.page.locator('#event-log li[data-event="revoked"]').waitFor();
-  assert.equal(await b.page.locator('#stream-status').getAttribute('data-state'), 'live');
-});
-
-let screenshot;
-
-test('a stale save in another tab of the same device is a conflict; the server\'s version loads', async () => {
-  const { page } = b;
-  await page.locator('#state-message', { hasText: 'No state yet' }).waitFor();
-  assert.equal(await page.locator('#state-version').innerText(), '0');
-  await page.fill('#state-json', '{"theme": "dark", "tabs": ["inbox"]}');
-  await page.click('#state-save');
-  await page.locator('#state-message', { hasText: 'Saved version 1.' }).waitFor();
-  assert.equal(await page.locator('#state-version').innerText(), '1');
-
-  // A second tab of window B: it starts with a copy of B's sessionStorage, so the same session.
-  const [tab] = await Promise.all([b.context.waitForEvent('page'), page.click('#open-tab')]);
-  const tabProblems = watch(tab);
-  await tab.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
-  await tab.locator('#app-view').waitFor();
-  assert.equal(await tab.locator('#session-id').innerText(), await page.locator('#session-id').innerText());
-  await tab.locator('#state-version', { hasText: /^1$/ }).waitFor();
-  await deviceCount(tab, 1);
-
-  // The tab starts an edit from version 1; meanwhile window B saves version 2.
-  await tab.fill('#state-json', '{"theme": "light"}');
-  await tab.locator('#state-dirty', { hasText: 'based on version 1' }).waitFor();
-  await page.fill('#state-json', '{"theme": "blue", "tabs": ["inbox", "drafts"]}');
-  await page.click('#state-save');
-  await page.locator('#state-message', { hasText: 'Saved version 2.' }).waitFor();
-
-  // The tab hears of it (state_changed) and keeps the edit, warning that it is stale…
-  await tab.locator('#state-remote', { hasText: 'Version 2 was saved elsewhere' }).waitFor();
-  assert.equal(await tab.inputValue('#state-json'), '{"theme": "light"}');
-  // …and saving it anyway is a 409 that changes nothing.
-  await tab.click('#state-save');
-  await tab
-    .locator('#state-conflict', { hasText: 'Conflict: the server has version 2, your edit was based on version 1. Nothing was saved.' })
-    .waitFor();
-  assert.equal(await tab.locator('#state-version').innerText(), '1');
-  assert.equal(await tab.locator('#state-remote').isVisible(), false, 'the conflict replaces the stale-edit notice');
-
-  screenshot = path.join(dir, 'server-demo.png');
-  await tab.screenshot({ path: screenshot, fullPage: true });
-
-  // Load the server's version (it came with the 409 answer).
-  await tab.click('#state-load-server');
-  await tab.locator('#state-version', { hasText: /^2$/ }).waitFor();
-  assert.deepEqual(JSON.parse(await tab.inputValue('#state-json')), { theme: 'blue', tabs: ['inbox', 'drafts'] });
-  assert.equal(await tab.locator('#state-conflict').isVisible(), false);
-
-  // With no edit in progress, a change made elsewhere reloads the editor by itself.
-  await page.fill('#state-json', '{"theme": "green"}');
-  await page.click('#state-save');
-  await page.locator('#state-message', { hasText: 'Saved version 3.' }).waitFor();
-  await tab.locator('#state-version', { hasText: /^3$/ }).waitFor();
-  await tab.locator('#state-message', { hasText: 'Reloaded: version 3 was saved elsewhere.' }).waitFor();
-  assert.deepEqual(JSON.parse(await tab.inputValue('#state-json')), { theme: 'green' });
-  assert.equal(await tab.locator('#event-log li[data-event="state_changed"]').count(), 2);
-
-  await tab.close();
-  assert.deepEqual(tabProblems, []);
+  assert.equal(await b.page.locator('#connection-state').getAttribute('data-state'), 'connected');
 });
 
 test('the screenshot is a real PNG of the page', () => {
-  assert.ok(screenshot, 'the conflict test took the screenshot');
+  assert.ok(screenshot, 'the state test took the screenshot');
   const png = readFileSync(screenshot);
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
   assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
@@ -268,43 +278,22 @@ test('the screenshot is a real PNG of the page', () => {
   copyFileSync(screenshot, SCREENSHOT_COPY);
 });
 
-test('SIGTERM stops the server with exit code 0, ending the open event stream', async () => {
-  // Window B still follows its stream: shutdown must end it, and the page starts reconnecting.
-  assert.equal(await b.page.locator('#stream-status').getAttribute('data-state'), 'live');
+test('SIGTERM stops the server with exit code 0; the open page starts reconnecting', async () => {
+  assert.equal(await b.page.locator('#connection-state').getAttribute('data-state'), 'connected');
   process.kill(server.pid, 'SIGTERM');
   const { code, signal } = await server.exited;
   assert.equal(signal, null, server.stderr());
   assert.equal(code, 0, server.stderr());
-  await b.page.locator('#stream-status[data-state="reconnecting"]').waitFor({ state: 'attached' });
-  // It retries with a growing delay: the first two attempts are logged with their waits.
-  const retries = b.page.locator('#event-log li[data-event="disconnected"]');
-  await retries.nth(1).waitFor();
-  const waits = await retries.evaluateAll((items) => items.reverse().map((li) => JSON.parse(li.querySelector('code').textContent).retry_in_ms));
-  assert.ok(waits[1] > waits[0], `retry delays ${waits}`);
-
-  for (const win of windows) {
-    // After the shutdown only B's reconnect attempts may fail to reach the server.
-    const problems = win.problems.filter((p) => !/ERR_CONNECTION_REFUSED/.test(p));
-    assert.deepEqual(problems, []);
-  }
+  await b.page.locator('#connection-state[data-state="reconnecting"]').waitFor({ state: 'attached' });
+  await b.page.locator('#event-log li[data-event="connection_lost"]').waitFor({ state: 'attached' });
+  for (const win of windows) assert.deepEqual(win.problems, []);
 });
 
-test('an idle window is signed out (expired) by a heartbeat: an open page does not keep its session alive', async (t) => {
-  const IDLE_MS = 2_000;
-  const idle = await startServer(dir, 'idle', ['--idle-timeout-ms', String(IDLE_MS), '--touch-interval-ms', '200']);
-  const win = await openWindow(idle.url);
-  const started = Date.now();
-  await signIn(win.page, 'bob', 'idle window');
-  await deviceCount(win.page, 1);
-  // Nothing happens on the page; no event announces an idle expiry, the heartbeat finds it.
-  await win.page
-    .locator('#signed-out', { hasText: 'signed out (expired)' })
-    .waitFor({ timeout: IDLE_MS + SIGNED_OUT_WITHIN_MS });
-  const elapsed = Date.now() - started;
-  t.diagnostic(`the idle window showed "signed out (expired)" ${elapsed} ms after signing in (idle timeout ${IDLE_MS} ms)`);
-  assert.ok(elapsed >= IDLE_MS, `signed out after ${elapsed} ms, before the idle timeout`);
-  await win.context.close();
-  process.kill(idle.pid, 'SIGTERM');
-  assert.deepEqual(await idle.exited, { code: 0, signal: null }, idle.stderr());
-  assert.deepEqual(win.problems, []);
+test('without a built package the page and stderr say how to build it', async () => {
+  const bare = await startServer(dir, 'bare', [], false);
+  const html = await (await fetch(`${bare.url}/`)).text();
+  assert.match(html, /This demo cannot start: the demo page needs the built npm package.*scripts\/demo\.sh/s);
+  process.kill(bare.pid, 'SIGTERM');
+  assert.deepEqual(await bare.exited, { code: 0, signal: null }, bare.stderr());
+  assert.match(bare.stderr(), /needs the built npm package.*scripts\/demo\.sh/s);
 });
