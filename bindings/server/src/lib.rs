@@ -53,8 +53,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use auth::AuthSession;
-pub use demo::demo_package_problem;
 pub use cookie_mode::{CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
+pub use demo::demo_package_problem;
 pub use error::ApiError;
 pub use extract::STATE_MEDIA_TYPE;
 pub use openapi::document as openapi_document;
