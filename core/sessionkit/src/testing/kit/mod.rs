@@ -30,6 +30,11 @@
 
 mod concurrency;
 mod differential;
+#[cfg(not(target_arch = "wasm32"))]
+mod server_stores;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use server_stores::{check_limit_across_stores, check_writes_survive_a_kill};
 
 use std::fmt;
 use std::future::Future;
