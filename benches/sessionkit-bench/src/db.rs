@@ -237,7 +237,9 @@ pub fn main(args: &[String]) {
          through the same store's pool and prepared-statement cache: the session row by id, \
          not decoded; one `INSERT` statement of an engine-made record, no transaction. \
          Medians of {rounds} interleaved rounds ({batch} validations, {} creates, {} pages a \
-         round).\n\n\
+         round). Both sides of a pair make the same round trips to the server, so a ratio \
+         measures the engine's own work against a loopback round trip; on a shared, loaded \
+         machine a ratio below 1.00× is noise, not a faster path.\n\n\
          | database | case | ours | baseline | ratio | target |\n|---|---|---|---|---|---|\n{rows}",
         batch / 2,
         (batch / 4).max(1)
