@@ -155,8 +155,9 @@ async function adminPut(id, data) {
     headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ data }),
   });
-  assert.equal(response.status, 200, await response.text());
-  return (await response.json()).version;
+  const text = await response.text();
+  assert.equal(response.status, 200, text);
+  return JSON.parse(text).version;
 }
 
 const deviceCount = (page, n) => page.locator(`#devices[data-count="${n}"]`).waitFor({ state: 'attached' });

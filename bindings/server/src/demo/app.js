@@ -74,19 +74,24 @@ function showSignIn(reason) {
   dirty = false;
 }
 
+/** Signed in: the session as last seen (right after signIn it is known once validated). */
 function showApp() {
-  const session = client.session();
-  if (!session) return showSignIn();
   $('sign-in-view').hidden = true;
   $('signed-out').hidden = true;
   $('app-view').hidden = false;
+  renderSession();
+  loadEditor();
+  renderStatus();
+  startRefresh();
+}
+
+function renderSession() {
+  const session = client.session();
+  if (!session) return;
   $('session-user').textContent = session.userId;
   $('session-device').textContent = session.client?.device ?? 'an unnamed device';
   $('session-id').textContent = session.id;
   $('session-expires').textContent = when(session.expiresAt);
-  loadEditor();
-  renderStatus();
-  startRefresh();
 }
 
 function renderVersion() {
@@ -172,6 +177,7 @@ function startRefresh() {
   stopRefresh();
   refreshDevices();
   refreshTimer = setInterval(() => {
+    renderSession();
     renderStatus();
     refreshDevices();
   }, REFRESH_MS);
@@ -210,6 +216,7 @@ function onEvent(event) {
     default:
       break;
   }
+  renderSession();
   renderStatus();
   if (client?.session()) refreshDevices();
 }
