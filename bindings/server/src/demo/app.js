@@ -270,12 +270,15 @@ async function edit(method) {
     return;
   }
   try {
+    $('state-conflict').hidden = true;
     await client[method](data);
     dirty = false;
     $('state-dirty').hidden = true;
-    $('state-conflict').hidden = true;
     loadEditor();
-    say('state-message', `Applied locally (${method}); pushing…`);
+    // The push may already be through (state_synchronized said so): only say it is pending.
+    if (client.metrics().pendingChanges > 0) {
+      say('state-message', `Applied locally (${method}); pushing…`);
+    }
     renderStatus();
   } catch (err) {
     say('state-message', errorText(err), 'error');
