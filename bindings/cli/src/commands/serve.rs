@@ -86,8 +86,8 @@ pub fn run(manager: SessionManager, db: &Path, args: &ServeArgs) -> CliResult<()
                 if args.demo {
                     writeln!(
                         stdout,
-                        "demo: open http://{address}/ in two browser windows (or a window and a \
-                         private one) and sign in as the same name"
+                        "demo: open http://{address}/ in a window and a private window (the tabs \
+                         of one browser profile share one session) and sign in as the same name"
                     )?;
                 }
                 stdout.flush()
