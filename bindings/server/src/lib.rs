@@ -79,7 +79,8 @@ pub struct ServerConfig {
     /// `HttpOnly; Secure; SameSite=Lax` `__Host-` cookie that then authenticates the client API,
     /// with a double-submit CSRF guard on unsafe methods (default off).
     pub cookie_mode: bool,
-    /// Serves the demo page at `/` and a demo-only sign-in route (`POST /demo/sign-in`).
+    /// Serves the demo page at `/` (on the npm package's `SessionClient`, see `demo_package`)
+    /// and a demo-only sign-in route (`POST /demo/sign-in`).
     /// Never turn this on for real users: anyone can sign in as anyone.
     pub demo: bool,
     /// The built npm package the demo page runs on (`web/` after `npm run build`, or an
