@@ -118,3 +118,40 @@ fn another_writers_version_still_makes_it_pull() {
         json!({"data": {"a": 1, "b": 2}, "expected_version": 2})
     );
 }
+
+fn done(outputs: &[Output], op: u64) -> bool {
+    outputs
+        .iter()
+        .any(|o| matches!(o, Output::Done { op: o, result: Ok(_) } if *o == op))
+}
+
+#[test]
+fn a_sign_out_completes_once_the_server_answered_its_revocation() {
+    // Online: the session is cleared at once, the call completes with the DELETE's answer (so
+    // a caller that exits right after it does not cut the revocation off).
+    let mut machine = connected();
+    let out = machine.handle(NOW, Input::SignOut { op: 9 });
+    let revoke = sends(&out);
+    assert_eq!(revoke.len(), 1);
+    assert_eq!(
+        (revoke[0].1.method.as_str(), revoke[0].1.path.as_str()),
+        ("DELETE", "/v1/session")
+    );
+    assert!(!machine.signed_in());
+    assert!(!done(&out, 9), "completed before the server answered");
+    assert!(done(&answer(&mut machine, revoke[0].0, 204, ""), 9));
+
+    // Already revoked elsewhere (401): signed out all the same.
+    let mut machine = connected();
+    let out = machine.handle(NOW, Input::SignOut { op: 3 });
+    let (id, _) = sends(&out)[0].clone();
+    let body = r#"{"error":{"kind":"Revoked","message":"session revoked"}}"#;
+    assert!(done(&answer(&mut machine, id, 401, body), 3));
+
+    // Offline: nothing to wait for.
+    let mut machine = connected();
+    machine.handle(NOW, Input::Online(false));
+    let out = machine.handle(NOW, Input::SignOut { op: 4 });
+    assert!(sends(&out).is_empty());
+    assert!(done(&out, 4));
+}

@@ -368,7 +368,8 @@ enum Pending {
     Pull,
     Push(Push),
     Op(OpId),
-    SignOut,
+    /// The revocation of a sign-out; the sign-out completes with its answer (or its failure).
+    SignOut(OpId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -608,18 +609,24 @@ impl SyncMachine {
         self.unconfirmed = None;
         self.state_request = None;
         self.requests
-            .retain(|(_, p, _, _)| matches!(p, Pending::Op(_)));
+            .retain(|(_, p, _, _)| matches!(p, Pending::Op(_) | Pending::SignOut(_)));
         self.connect(now);
     }
 
+    /// Clears the session here at once; when online, it completes once the server answered
+    /// the revocation (or could not be reached), so a caller that exits right after it does not
+    /// cut the request off.
     fn sign_out(&mut self, now: i64, op: OpId) {
+        let revoking = self.replica.token.is_some() && self.online;
+        if revoking {
+            self.send(now, Pending::SignOut(op), Call::SignOut);
+        }
         if self.replica.token.is_some() {
-            if self.online {
-                self.send(now, Pending::SignOut, Call::SignOut);
-            }
             self.end_session(None);
         }
-        self.done(op, Ok(Outcome::Json(Value::Null)));
+        if !revoking {
+            self.done(op, Ok(Outcome::Json(Value::Null)));
+        }
     }
 
     fn change(&mut self, change: Change) {
@@ -1008,11 +1015,14 @@ impl SyncMachine {
         }
         if let Err(failure) = &result {
             if let Some(reason) = failure.signed_out_reason() {
-                if !matches!(pending, Pending::SignOut) && self.signed_in() {
+                if !matches!(pending, Pending::SignOut(_)) && self.signed_in() {
                     self.end_session(Some(reason.to_owned()));
                 }
-                if let Pending::Op(op) = pending {
-                    self.done(op, Err(failure.clone().into_error()));
+                match pending {
+                    Pending::Op(op) => self.done(op, Err(failure.clone().into_error())),
+                    // Already revoked or expired: signed out all the same.
+                    Pending::SignOut(op) => self.done(op, Ok(Outcome::Json(Value::Null))),
+                    _ => {}
                 }
                 return;
             }
@@ -1051,7 +1061,7 @@ impl SyncMachine {
                 };
                 self.done(op, result);
             }
-            (Pending::SignOut, _) => {}
+            (Pending::SignOut(op), _) => self.done(op, Ok(Outcome::Json(Value::Null))),
         }
         self.kick();
     }
