@@ -529,8 +529,8 @@ export class SessionClient {
         await this.#saving;
         return undefined;
       case 'signOut': {
-        // Done at once; the revocation on the server is best effort: wait for its answer (or
-        // failure) so a signed-out token is dead on the server when this resolves.
+        // The machine completes the sign-out once the server answered the revocation (or could
+        // not be reached); waiting on the request as well keeps that true whatever the order.
         let sent = [];
         await this.#op((op) => {
           const outputs = core.signOut(now, op);
