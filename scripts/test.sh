@@ -14,6 +14,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
+# One build from scratch: incremental caches only cost disk and time here (set it to 1 to keep them).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
 step "Install prerequisites"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
