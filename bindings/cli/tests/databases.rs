@@ -7,6 +7,7 @@
 mod common;
 
 use common::sk;
+use sessionkit_netstore::testing;
 
 #[derive(Clone, Copy)]
 enum Backend {
@@ -15,32 +16,12 @@ enum Backend {
 }
 
 impl Backend {
-    fn env(self) -> &'static str {
-        match self {
-            Backend::Postgres => "SESSIONKIT_TEST_POSTGRES_URL",
-            Backend::Mysql => "SESSIONKIT_TEST_MYSQL_URL",
-        }
-    }
-
     fn server_url(self, test: &str) -> Option<String> {
-        let var = self.env();
-        match std::env::var(var) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                let required = match std::env::var("SESSIONKIT_REQUIRE_DB").as_deref() {
-                    Ok("1") => true,
-                    Ok("0") => false,
-                    _ => std::env::var_os("CI").is_some_and(|v| !v.is_empty()),
-                };
-                assert!(
-                    !required,
-                    "{test}: {var} is not set but the database tests are required: run them \
-                     with scripts/pg-mysql.sh"
-                );
-                eprintln!("{test}: skipped (no {var})");
-                None
-            }
-        }
+        let var = match self {
+            Backend::Postgres => testing::POSTGRES_URL_VAR,
+            Backend::Mysql => testing::MYSQL_URL_VAR,
+        };
+        testing::server_url(var, test)
     }
 
     /// Runs one statement on the server as its administrator.
@@ -72,19 +53,13 @@ impl Backend {
 
     /// A fresh database; its URL.
     fn fresh_database(self, server: &str) -> String {
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).unwrap();
-        let name = format!(
-            "sk_cli_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let name = testing::database_name("sk_cli");
         let create = match self {
             Backend::Postgres => format!("CREATE DATABASE {name} TEMPLATE template0"),
             Backend::Mysql => format!("CREATE DATABASE {name}"),
         };
         self.admin(server, &create);
-        let base = &server[..server.rfind('/').unwrap()];
-        format!("{base}/{name}")
+        testing::with_database(server, &name)
     }
 }
 

@@ -36,7 +36,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::error::StoreResult;
 use crate::migrations;
-use crate::runtime::StoreRuntime;
+use sessionkit_netstore::StoreRuntime;
 
 /// How long a missing `seq` below the newest seen one is waited for.
 pub const GAP_WAIT: Duration = Duration::from_secs(2);
@@ -127,10 +127,7 @@ impl MysqlEventRelay {
                     .with_inactive_connection_ttl(crate::store::IDLE_CONNECTION_TTL),
             ),
         );
-        let runtime = match runtime {
-            Some(handle) => StoreRuntime::shared(handle),
-            None => StoreRuntime::own("sessionkit-relay", 1)?,
-        };
+        let runtime = StoreRuntime::shared_or_own(runtime, "sessionkit-relay", 1)?;
         let mut origin = [0u8; 16];
         getrandom::fill(&mut origin)
             .map_err(|e| Error::storage(format!("no randomness for the relay's id: {e}")))?;

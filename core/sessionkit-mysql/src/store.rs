@@ -46,8 +46,8 @@ use sessionkit::{
 use tokio::runtime::Handle;
 
 use crate::error::{StoreError, StoreResult};
-use crate::runtime::StoreRuntime;
 use crate::{migrations, queries, rows};
+use sessionkit_netstore::StoreRuntime;
 
 /// How a [`MysqlStore`] is opened.
 #[derive(Debug, Clone)]
@@ -75,6 +75,14 @@ impl Default for MysqlOptions {
 /// database, shareable across threads (`Arc<MysqlStore>`) and processes.
 pub struct MysqlStore {
     pool: Pool,
+    /// Where the operations run.
+    ///
+    /// mysql_async's connections poll their own sockets with tokio's reactor and its pool spawns its
+    /// recycler on tokio, so — unlike a channel-based client — no part of an operation may be polled
+    /// on another executor. The store runs each *whole* operation (taking the connection, every
+    /// statement, the commit) as one task on this runtime and awaits the task's handle, which any
+    /// executor can do: tokio tasks, `pollster::block_on`, a plain thread.
+    ///
     runtime: StoreRuntime,
     wait_timeout: Duration,
     max_connections: usize,
@@ -155,7 +163,7 @@ async fn count<C: Queryable>(c: &mut C, sql: &str, params: Vec<Value>) -> StoreR
     let mut row = query_opt(c, sql, params)
         .await?
         .ok_or_else(|| Error::storage("mysql: a count returned no row"))?;
-    rows::unsigned(rows::column(&mut row, 0, "count")?)
+    Ok(rows::unsigned(rows::column(&mut row, 0, "count")?)?)
 }
 
 /// Inserts `record` unless its id is taken; whether it did. A failed insert changes nothing
@@ -306,10 +314,7 @@ impl MysqlStore {
                     .with_inactive_connection_ttl(IDLE_CONNECTION_TTL)
                     .with_reset_connection(false),
             );
-        let runtime = match &options.runtime {
-            Some(handle) => StoreRuntime::shared(handle.clone()),
-            None => StoreRuntime::own("sessionkit-mysql", 2)?,
-        };
+        let runtime = StoreRuntime::shared_or_own(options.runtime.clone(), "sessionkit-mysql", 2)?;
         Ok(MysqlStore {
             pool: Pool::new(opts),
             runtime,
@@ -510,9 +515,9 @@ impl SessionStore for MysqlStore {
         revision: u64,
     ) -> Result<WriteOutcome> {
         let id = *id.as_bytes();
-        let text = rows::metadata_text(metadata).map_err(Error::from)?;
-        let expected = rows::version_to_sql(expected_revision).map_err(Error::from)?;
-        let revision = rows::version_to_sql(revision).map_err(Error::from)?;
+        let text = rows::metadata_text(metadata)?;
+        let expected = rows::version_to_sql(expected_revision)?;
+        let revision = rows::version_to_sql(revision)?;
         self.run(move |mut c| async move {
             let id = &id[..];
             for _ in 0..RETRIES {
@@ -550,7 +555,7 @@ impl SessionStore for MysqlStore {
     ) -> Result<WriteOutcome> {
         let old = *old.as_bytes();
         let new = new.clone();
-        let expected = rows::version_to_sql(expected_revision).map_err(Error::from)?;
+        let expected = rows::version_to_sql(expected_revision)?;
         self.run(move |mut c| async move {
             let old = &old[..];
             let new_id = new.session.id.as_bytes().as_slice();
@@ -1025,7 +1030,7 @@ impl MaintenanceStore for MysqlStore {
     async fn rewrite_state(&self, id: &SessionId, version: u64, blob: &[u8]) -> Result<bool> {
         let id = *id.as_bytes();
         let blob = blob.to_vec();
-        let version = rows::version_to_sql(version).map_err(Error::from)?;
+        let version = rows::version_to_sql(version)?;
         self.run(move |mut c| async move {
             Ok(execute(&mut c, queries::REWRITE_STATE, p![blob, &id[..], version]).await? == 1)
         })

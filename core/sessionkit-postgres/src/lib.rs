@@ -32,7 +32,6 @@ mod migrations;
 mod queries;
 mod relay;
 mod rows;
-mod runtime;
 mod store;
 
 pub use migrations::SCHEMA_VERSION;

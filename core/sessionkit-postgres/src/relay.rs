@@ -27,7 +27,7 @@ use sessionkit::{Error, Event, Result};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use crate::runtime::StoreRuntime;
+use sessionkit_netstore::StoreRuntime;
 
 /// The notification channel.
 pub const EVENT_CHANNEL: &str = "sessionkit_events";
@@ -79,10 +79,7 @@ impl PostgresEventRelay {
         let config = tokio_postgres::Config::from_str(url).map_err(|e| {
             Error::invalid_input("db", format!("not a PostgreSQL connection string: {e}"))
         })?;
-        let runtime = match runtime {
-            Some(handle) => StoreRuntime::shared(handle),
-            None => StoreRuntime::own("sessionkit-relay", 1)?,
-        };
+        let runtime = StoreRuntime::shared_or_own(runtime, "sessionkit-relay", 1)?;
         let mut origin_bytes = [0u8; 16];
         getrandom::fill(&mut origin_bytes)
             .map_err(|e| Error::storage(format!("no randomness for the relay's id: {e}")))?;

@@ -11,6 +11,9 @@ use tokio_postgres::types::FromSql;
 use tokio_postgres::Row;
 
 use crate::error::StoreResult;
+pub(crate) use sessionkit::sql::{
+    count_from_sql as unsigned, metadata_text, version_from_sql, version_to_sql,
+};
 
 /// How many columns a session occupies at the start of a row (see `session_columns!`).
 pub(crate) const SESSION_COLUMN_COUNT: usize = 15;
@@ -99,31 +102,4 @@ pub(crate) fn position_from_row(row: &Row) -> StoreResult<SessionPosition> {
         last_active_at: column(row, 0, "last_active_at")?,
         id: session_id(column::<&[u8]>(row, 1, "id")?)?,
     })
-}
-
-/// A stored version or revision: never negative.
-pub(crate) fn version_from_sql(version: i64) -> StoreResult<u64> {
-    u64::try_from(version)
-        .map_err(|_| Error::corrupt(format!("stored state version {version}")).into())
-}
-
-/// A version or revision as PostgreSQL stores it (bigint).
-pub(crate) fn version_to_sql(version: u64) -> StoreResult<i64> {
-    i64::try_from(version).map_err(|_| {
-        Error::invalid_input(
-            "state.version",
-            "larger than this store can hold (2^63 - 1)",
-        )
-        .into()
-    })
-}
-
-/// A count PostgreSQL returned as bigint, which cannot be negative here.
-pub(crate) fn unsigned(n: i64) -> StoreResult<u64> {
-    Ok(u64::try_from(n).map_err(|_| Error::storage(format!("negative count {n}")))?)
-}
-
-/// Metadata as stored: `serde_json::to_string` of the map.
-pub(crate) fn metadata_text(metadata: &Map<String, Value>) -> StoreResult<String> {
-    Ok(serde_json::to_string(metadata).map_err(Error::storage)?)
 }

@@ -36,8 +36,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use crate::error::{StoreError, StoreResult};
-use crate::runtime::StoreRuntime;
 use crate::{migrations, queries, rows};
+use sessionkit_netstore::StoreRuntime;
 
 /// How a [`PostgresStore`] is opened.
 #[derive(Debug, Clone)]
@@ -65,6 +65,14 @@ impl Default for PostgresOptions {
 /// (`Arc<PostgresStore>`) and processes.
 pub struct PostgresStore {
     pool: Pool,
+    /// Where the connections run.
+    ///
+    /// tokio-postgres splits a connection in two: a `Client` whose futures only talk to a channel
+    /// (any executor may poll them: tokio, `pollster::block_on`, a test's thread) and a `Connection`
+    /// future that does the socket I/O and must run on a tokio runtime. The pool creates connections
+    /// (the TCP connect and the spawn of the `Connection`) inside `Pool::get`, so the store runs every
+    /// `Pool::get` as a task on *its* runtime and awaits the task's handle, which any executor can do.
+    /// The queries then run on the caller's executor.
     runtime: StoreRuntime,
 }
 
@@ -120,7 +128,7 @@ async fn query_sessions<C: GenericClient>(
 async fn count<C: GenericClient>(c: &C, sql: &str, params: &Params<'_>) -> StoreResult<u64> {
     let row = query(c, sql, params).await?;
     let n: i64 = rows::column(&row[0], 0, "count")?;
-    rows::unsigned(n)
+    Ok(rows::unsigned(n)?)
 }
 
 /// Inserts `record` unless its id is taken; whether it did.
@@ -209,10 +217,8 @@ impl PostgresStore {
         let config = tokio_postgres::Config::from_str(url).map_err(|e| {
             Error::invalid_input("db", format!("not a PostgreSQL connection string: {e}"))
         })?;
-        let runtime = match &options.runtime {
-            Some(handle) => StoreRuntime::shared(handle.clone()),
-            None => StoreRuntime::own("sessionkit-postgres", 2)?,
-        };
+        let runtime =
+            StoreRuntime::shared_or_own(options.runtime.clone(), "sessionkit-postgres", 2)?;
         let manager = Manager::from_config(
             config,
             NoTls,

@@ -12,6 +12,7 @@ use sessionkit::{
 
 use crate::error::StoreResult;
 use crate::queries;
+pub(crate) use sessionkit::sql::{metadata_text, version_from_sql, version_to_sql};
 
 /// How many columns a session occupies at the start of a row (see `session_columns!`).
 pub(crate) const SESSION_COLUMN_COUNT: usize = 15;
@@ -109,29 +110,6 @@ pub(crate) fn stored_session_from_row(row: &Row<'_>) -> StoreResult<StoredSessio
         state,
         cleared_state_version,
     })
-}
-
-/// A stored state version: never negative.
-pub(crate) fn version_from_sql(version: i64) -> StoreResult<u64> {
-    u64::try_from(version)
-        .map_err(|_| Error::corrupt(format!("stored state version {version}")).into())
-}
-
-/// A state version as SQLite stores it (a signed 64-bit integer).
-pub(crate) fn version_to_sql(version: u64) -> StoreResult<i64> {
-    i64::try_from(version).map_err(|_| {
-        Error::invalid_input(
-            "state.version",
-            "larger than this store can hold (2^63 - 1)",
-        )
-        .into()
-    })
-}
-
-/// Metadata as stored: `serde_json::to_string` of the map (compact, never compared: the
-/// compare-and-swap compares `metadata_revision`).
-pub(crate) fn metadata_text(metadata: &Map<String, Value>) -> StoreResult<String> {
-    Ok(serde_json::to_string(metadata).map_err(Error::storage)?)
 }
 
 /// Inserts `record` (insert-only: a taken id is a constraint error).

@@ -660,7 +660,7 @@ impl MaintenanceStore for SqliteStore {
                     let name: String = row.get(0)?;
                     let kind = ClientKind::parse(&name)
                         .map_err(|_| Error::corrupt(format!("stored client_kind {name:?}")))?;
-                    by_kind.push((kind, unsigned(row.get(1)?)?));
+                    by_kind.push((kind, sessionkit::sql::count_from_sql(row.get(1)?)?));
                 }
             }
             tx.finish()?;
@@ -668,9 +668,12 @@ impl MaintenanceStore for SqliteStore {
             let duration_sum_ms = (i128::from(la_hi) - i128::from(ca_hi)) * (1i128 << 32)
                 + (i128::from(la_lo) - i128::from(ca_lo));
             Ok(StoreStats {
-                total: unsigned(total)?,
-                active: unsigned(active)?,
-                created_since: [unsigned(day)?, unsigned(week)?],
+                total: sessionkit::sql::count_from_sql(total)?,
+                active: sessionkit::sql::count_from_sql(active)?,
+                created_since: [
+                    sessionkit::sql::count_from_sql(day)?,
+                    sessionkit::sql::count_from_sql(week)?,
+                ],
                 by_client_kind: by_kind,
                 duration_sum_ms,
             })
@@ -725,11 +728,6 @@ impl MaintenanceStore for SqliteStore {
             Ok(true)
         })
     }
-}
-
-/// A count or sum SQLite returned as i64, which cannot be negative here.
-fn unsigned(n: i64) -> StoreResult<u64> {
-    Ok(u64::try_from(n).map_err(|_| Error::storage(format!("negative count {n}")))?)
 }
 
 #[async_trait]

@@ -56,6 +56,7 @@ mod model;
 mod policy;
 mod random;
 mod send;
+pub mod sql;
 mod state_codec;
 mod state_crypto;
 mod store;

@@ -8,46 +8,12 @@
 use std::sync::Arc;
 
 use sessionkit::Store;
+use sessionkit_netstore::testing;
 use sessionkit_postgres::PostgresStore;
 
 /// The server's URL, or `None` (after saying so) when the test is skipped.
 pub fn server_url(test: &str) -> Option<String> {
-    match std::env::var("SESSIONKIT_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            let required = match std::env::var("SESSIONKIT_REQUIRE_DB").as_deref() {
-                Ok("1") => true,
-                Ok("0") => false,
-                _ => std::env::var_os("CI").is_some_and(|v| !v.is_empty()),
-            };
-            assert!(
-                !required,
-                "{test}: SESSIONKIT_TEST_POSTGRES_URL is not set but the database tests are \
-                 required (CI or SESSIONKIT_REQUIRE_DB=1): run them with scripts/pg-mysql.sh"
-            );
-            eprintln!(
-                "{test}: skipped (no SESSIONKIT_TEST_POSTGRES_URL; scripts/pg-mysql.sh runs it)"
-            );
-            None
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
+    testing::server_url(testing::POSTGRES_URL_VAR, test)
 }
 
 /// Runs `sql` on the server's maintenance database.
@@ -110,19 +76,14 @@ pub struct TestDb {
 impl TestDb {
     /// Creates an empty database with a random name.
     pub fn create(server: &str) -> TestDb {
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).unwrap();
-        let name = format!(
-            "sk_test_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let name = testing::database_name("sk_test");
         admin(
             server,
             &format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"),
         );
         TestDb {
             server: server.to_owned(),
-            url: with_database(server, &name),
+            url: testing::with_database(server, &name),
             name,
         }
     }
