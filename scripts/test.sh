@@ -28,6 +28,9 @@ cargo fmt --all --check
 # The fuzz crate is a workspace of its own (scripts/fuzz.sh builds it with nightly).
 cargo fmt --manifest-path fuzz/Cargo.toml --all --check
 
+step "Docs: every test, file and function the documents cite exists (tests/docs/check_refs.py)"
+python3 tests/docs/check_refs.py
+
 step "Lint (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --locked -- -D warnings
