@@ -16,7 +16,7 @@ mod scenario;
 include!(concat!(env!("OUT_DIR"), "/embedded_test_data.rs"));
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use interleave::{Hook, Interleave};
+pub use interleave::{Call, Hook, Interleave};
 pub use matcher::{matches, Refs};
 pub use scenario::{Scenario, Step};
 
