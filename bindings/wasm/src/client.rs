@@ -17,7 +17,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert;
 use crate::error::to_js;
-use crate::records::{to_json_text, JsError, JsSession};
+use crate::records::{to_json_text, JsSession};
 
 /// One copy of the sync client's state machine. Every input method returns the outputs to carry
 /// out, in order.
@@ -34,14 +34,10 @@ fn now_ms(now: &JsValue) -> std::result::Result<i64, JsValue> {
     convert::millis(now, "now").map_err(|e| to_js(&e))
 }
 
-/// A record as a plain JS object (through JSON text, so integers stay exact).
-fn parse(text: &str) -> std::result::Result<JsValue, JsValue> {
-    js_sys::JSON::parse(text)
-}
-
+/// A record or JSON value as a plain JS object (through JSON text, so integers stay exact).
 fn js<T: Serialize>(value: &T) -> std::result::Result<JsValue, JsValue> {
     let text = to_json_text(value).map_err(|e| to_js(&e))?;
-    parse(&text)
+    js_sys::JSON::parse(&text)
 }
 
 /// The client's settings, under the engine's field names (`{heartbeat_ms?, conflict_policy?,
@@ -79,207 +75,198 @@ impl Resolver for JsResolver {
     }
 }
 
-/// What the machine wants done, as plain data for the package's JavaScript.
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum JsOutput<'a> {
-    Send {
-        id: u64,
-        method: &'a str,
-        path: &'a str,
-        headers: &'a [(String, String)],
-        /// Set on the parsed object as a string of its own (not escaped into the JSON text).
-        #[serde(skip)]
-        body: Option<&'a str>,
-    },
-    OpenStream {
-        token: &'a str,
-    },
-    CloseStream,
-    SetTimer {
-        timer: Timer,
-        #[serde(rename = "afterMs")]
-        after_ms: u64,
-    },
-    CancelTimer {
-        timer: Timer,
-    },
-    Emit {
-        event: JsClientEvent<'a>,
-    },
-    Persist {
-        revision: u64,
-    },
-    Done {
-        op: u64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        value: Option<JsOutcome<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<JsError<'a>>,
-    },
+/// A plain JS object built field by field: the machine's outputs, events and figures set as
+/// they are, without a JSON text in between (serde code per output type weighed more in the
+/// wasm than these few calls).
+struct Obj(js_sys::Object);
+
+impl Obj {
+    /// `{[tag]: name}`: the start of a tagged record (`{type: 'send', …}`, `{state: …}`).
+    fn tagged(tag: &str, name: &str) -> Obj {
+        let obj = Obj(js_sys::Object::new());
+        obj.str(tag, name);
+        obj
+    }
+
+    #[inline(never)]
+    fn set(&self, key: &str, value: &JsValue) {
+        // The object is a fresh plain object: defining a field on it cannot fail.
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), value);
+    }
+
+    fn str(&self, key: &str, value: &str) {
+        self.set(key, &JsValue::from_str(value));
+    }
+
+    /// A count, version or time: a JS number (exact up to 2^53, as `JSON.parse` would read it).
+    fn num(&self, key: &str, n: f64) {
+        self.set(key, &JsValue::from_f64(n));
+    }
+
+    fn done(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+/// The timers by the names the package's JavaScript uses (`set_timer`, `timer(name)`).
+const TIMERS: [(Timer, &str); 5] = [
+    (Timer::Reconnect, "reconnect"),
+    (Timer::Watchdog, "watchdog"),
+    (Timer::Stable, "stable"),
+    (Timer::Expiring, "expiring"),
+    (Timer::Poll, "poll"),
+];
+
+fn timer_name(timer: Timer) -> &'static str {
+    TIMERS
+        .iter()
+        .find(|(t, _)| *t == timer)
+        .map_or("", |(_, name)| name)
+}
+
+fn timer_of(name: &str) -> Result<Timer> {
+    TIMERS
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(t, _)| *t)
+        .ok_or_else(|| Error::invalid_input("timer", format!("unknown timer {name:?}")))
 }
 
 /// A §9 event: `type` in snake_case as §9 names it, fields camelCase.
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum JsClientEvent<'a> {
-    ConnectionEstablished,
-    ConnectionLost,
-    ConnectionRestored,
-    AuthRequired {
-        reason: &'a str,
-    },
-    SessionExpiring {
-        #[serde(rename = "expiresAt")]
-        expires_at: i64,
-    },
-    StateSynchronized {
-        version: u64,
-    },
-    SyncConflict {
-        resolution: Resolution,
-    },
-    Error {
-        kind: &'a str,
-        message: &'a str,
-    },
-}
-
-impl<'a> From<&'a ClientEvent> for JsClientEvent<'a> {
-    fn from(event: &'a ClientEvent) -> Self {
-        match event {
-            ClientEvent::ConnectionEstablished => Self::ConnectionEstablished,
-            ClientEvent::ConnectionLost => Self::ConnectionLost,
-            ClientEvent::ConnectionRestored => Self::ConnectionRestored,
-            ClientEvent::AuthRequired { reason } => Self::AuthRequired { reason },
-            ClientEvent::SessionExpiring { expires_at } => Self::SessionExpiring {
-                expires_at: *expires_at,
-            },
-            ClientEvent::StateSynchronized { version } => {
-                Self::StateSynchronized { version: *version }
-            }
-            ClientEvent::SyncConflict { resolution } => Self::SyncConflict {
-                resolution: *resolution,
-            },
-            ClientEvent::Error { kind, message } => Self::Error { kind, message },
+fn event(event: &ClientEvent) -> JsValue {
+    let obj = |name| Obj::tagged("type", name);
+    match event {
+        ClientEvent::ConnectionEstablished => obj("connection_established"),
+        ClientEvent::ConnectionLost => obj("connection_lost"),
+        ClientEvent::ConnectionRestored => obj("connection_restored"),
+        ClientEvent::AuthRequired { reason } => {
+            let o = obj("auth_required");
+            o.str("reason", reason);
+            o
+        }
+        ClientEvent::SessionExpiring { expires_at } => {
+            let o = obj("session_expiring");
+            o.num("expiresAt", *expires_at as f64);
+            o
+        }
+        ClientEvent::StateSynchronized { version } => {
+            let o = obj("state_synchronized");
+            o.num("version", *version as f64);
+            o
+        }
+        ClientEvent::SyncConflict { resolution } => {
+            let o = obj("sync_conflict");
+            o.str(
+                "resolution",
+                match resolution {
+                    Resolution::Merge => "merge",
+                    Resolution::ServerWins => "server_wins",
+                    Resolution::ClientWins => "client_wins",
+                    Resolution::Custom => "custom",
+                },
+            );
+            o
+        }
+        ClientEvent::Error { kind, message } => {
+            let o = obj("error");
+            o.str("kind", kind);
+            o.str("message", message);
+            o
         }
     }
+    .done()
 }
 
 /// A completed call's value: `sync()`'s result, `recover()`'s (flat: `{outcome, reason?,
 /// version, pending}`), or a request's JSON answer as the server sent it.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum JsOutcome<'a> {
-    Sync(&'a sessionkit::client::SyncResult),
-    Recovery {
-        outcome: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<&'a str>,
-        version: u64,
-        pending: u64,
-    },
-    Json(&'a Value),
-}
-
-impl<'a> From<&'a Outcome> for JsOutcome<'a> {
-    fn from(outcome: &'a Outcome) -> Self {
-        match outcome {
-            Outcome::Sync(result) => Self::Sync(result),
-            Outcome::Recovery(result) => {
-                let (outcome, reason) = match &result.outcome {
-                    RecoveryOutcome::Restored => ("restored", None),
-                    RecoveryOutcome::SignedOut { reason } => ("signed_out", Some(reason.as_str())),
-                    RecoveryOutcome::Offline => ("offline", None),
-                };
-                Self::Recovery {
-                    outcome,
-                    reason,
-                    version: result.version,
-                    pending: result.pending,
+fn outcome(outcome: &Outcome) -> JsResult<JsValue> {
+    let obj = Obj(js_sys::Object::new());
+    match outcome {
+        Outcome::Sync(r) => {
+            obj.num("pushed", r.pushed as f64);
+            obj.num("pulled", r.pulled as f64);
+            obj.num("conflicts", r.conflicts as f64);
+            obj.num("version", r.version as f64);
+            obj.num("pending", r.pending as f64);
+            obj.set("offline", &JsValue::from_bool(r.offline));
+        }
+        Outcome::Recovery(r) => {
+            match &r.outcome {
+                RecoveryOutcome::Restored => obj.str("outcome", "restored"),
+                RecoveryOutcome::SignedOut { reason } => {
+                    obj.str("outcome", "signed_out");
+                    obj.str("reason", reason);
                 }
+                RecoveryOutcome::Offline => obj.str("outcome", "offline"),
             }
-            Outcome::Json(value) => Self::Json(value),
+            obj.num("version", r.version as f64);
+            obj.num("pending", r.pending as f64);
+        }
+        Outcome::Json(value) => return js(value),
+    }
+    Ok(obj.done())
+}
+
+/// What the machine wants done, as a plain object for the package's JavaScript.
+fn output(output: &Output) -> JsResult<JsValue> {
+    let obj = |name| Obj::tagged("type", name);
+    Ok(match output {
+        Output::Send { id, request } => {
+            let o = obj("send");
+            o.num("id", *id as f64);
+            o.str("method", &request.method);
+            o.str("path", &request.path);
+            let headers: js_sys::Array = request
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    js_sys::Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))
+                })
+                .collect();
+            o.set("headers", &headers);
+            if let Some(body) = &request.body {
+                o.str("body", body);
+            }
+            o
+        }
+        Output::OpenStream { token } => {
+            let o = obj("open_stream");
+            o.str("token", token);
+            o
+        }
+        Output::CloseStream => obj("close_stream"),
+        Output::SetTimer { timer, after_ms } => {
+            let o = obj("set_timer");
+            o.str("timer", timer_name(*timer));
+            o.num("afterMs", *after_ms as f64);
+            o
+        }
+        Output::CancelTimer(timer) => {
+            let o = obj("cancel_timer");
+            o.str("timer", timer_name(*timer));
+            o
+        }
+        Output::Emit(e) => {
+            let o = obj("emit");
+            o.set("event", &event(e));
+            o
+        }
+        Output::Persist(replica) => {
+            let o = obj("persist");
+            o.num("revision", replica.revision as f64);
+            o
+        }
+        Output::Done { op, result } => {
+            let o = obj("done");
+            o.num("op", *op as f64);
+            match result {
+                Ok(value) => o.set("value", &outcome(value)?),
+                Err(e) => o.set("error", &to_js(e)),
+            }
+            o
         }
     }
-}
-
-impl<'a> From<&'a Output> for JsOutput<'a> {
-    fn from(output: &'a Output) -> Self {
-        match output {
-            Output::Send { id, request } => Self::Send {
-                id: *id,
-                method: &request.method,
-                path: &request.path,
-                headers: &request.headers,
-                body: request.body.as_deref(),
-            },
-            Output::OpenStream { token } => Self::OpenStream { token },
-            Output::CloseStream => Self::CloseStream,
-            Output::SetTimer { timer, after_ms } => Self::SetTimer {
-                timer: *timer,
-                after_ms: *after_ms,
-            },
-            Output::CancelTimer(timer) => Self::CancelTimer { timer: *timer },
-            Output::Emit(event) => Self::Emit {
-                event: event.into(),
-            },
-            Output::Persist(replica) => Self::Persist {
-                revision: replica.revision,
-            },
-            Output::Done { op, result } => Self::Done {
-                op: *op,
-                value: result.as_ref().ok().map(JsOutcome::from),
-                error: result.as_ref().err().map(JsError::from),
-            },
-        }
-    }
-}
-
-/// Where the connection stands: `{state, attempt?, retryInMs?}`.
-#[derive(Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-enum JsConnectionState {
-    Disconnected,
-    Connecting,
-    Connected,
-    Reconnecting {
-        attempt: u32,
-        #[serde(rename = "retryInMs")]
-        retry_in_ms: u64,
-    },
-    SignedOut,
-}
-
-/// `metrics()`, camelCase.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsMetrics {
-    syncs: u64,
-    conflicts: u64,
-    retries: u64,
-    reconnects: u64,
-    bytes_sent: u64,
-    bytes_received: u64,
-    last_round_trip_ms: Option<u64>,
-    offline_ms: u64,
-    pending_changes: u64,
-}
-
-fn timer_of(name: &str) -> Result<Timer> {
-    Ok(match name {
-        "reconnect" => Timer::Reconnect,
-        "watchdog" => Timer::Watchdog,
-        "stable" => Timer::Stable,
-        "expiring" => Timer::Expiring,
-        "poll" => Timer::Poll,
-        other => {
-            return Err(Error::invalid_input(
-                "timer",
-                format!("unknown timer {other:?}"),
-            ))
-        }
-    })
+    .done())
 }
 
 type JsResult<T> = std::result::Result<T, JsValue>;
@@ -296,24 +283,11 @@ impl SyncClientCore {
                 replica.revision = revision;
             }
         }
-        let outputs: Vec<JsOutput<'_>> = outputs.iter().map(JsOutput::from).collect();
-        let array = js(&outputs)?;
-        // A request body joins its parsed object as a string of its own: escaping it into the
-        // JSON text and parsing it back cost more.
-        for (i, output) in outputs.iter().enumerate() {
-            if let JsOutput::Send {
-                body: Some(body), ..
-            } = output
-            {
-                let object = js_sys::Reflect::get_u32(&array, i as u32)?;
-                js_sys::Reflect::set(
-                    &object,
-                    &JsValue::from_str("body"),
-                    &JsValue::from_str(body),
-                )?;
-            }
+        let array = js_sys::Array::new();
+        for output in &outputs {
+            array.push(&self::output(output)?);
         }
-        Ok(array)
+        Ok(array.into())
     }
 
     fn op(value: &JsValue) -> JsResult<u64> {
@@ -552,52 +526,54 @@ impl SyncClientCore {
         let Some(replica) = self.unsaved.take() else {
             return Ok(JsValue::NULL);
         };
-        let object = js_sys::Object::new();
-        let record = String::from_utf8(replica.encode()).unwrap_or_default();
-        js_sys::Reflect::set(
-            &object,
-            &JsValue::from_str("revision"),
-            &JsValue::from_f64(replica.revision as f64),
-        )?;
-        js_sys::Reflect::set(
-            &object,
-            &JsValue::from_str("record"),
-            &JsValue::from_str(&record),
-        )?;
-        Ok(object.into())
+        let obj = Obj(js_sys::Object::new());
+        obj.num("revision", replica.revision as f64);
+        obj.str(
+            "record",
+            &String::from_utf8(replica.encode()).unwrap_or_default(),
+        );
+        Ok(obj.done())
     }
 
     /// Where the connection stands: `{state, attempt?, retryInMs?}`.
     #[wasm_bindgen(js_name = connectionState)]
-    pub fn connection_state(&self) -> JsResult<JsValue> {
-        js(&match self.machine.connection_state() {
-            ConnectionState::Disconnected => JsConnectionState::Disconnected,
-            ConnectionState::Connecting => JsConnectionState::Connecting,
-            ConnectionState::Connected => JsConnectionState::Connected,
+    pub fn connection_state(&self) -> JsValue {
+        let obj = |name| Obj::tagged("state", name);
+        match self.machine.connection_state() {
+            ConnectionState::Disconnected => obj("disconnected"),
+            ConnectionState::Connecting => obj("connecting"),
+            ConnectionState::Connected => obj("connected"),
             ConnectionState::Reconnecting {
                 attempt,
                 retry_in_ms,
-            } => JsConnectionState::Reconnecting {
-                attempt,
-                retry_in_ms,
-            },
-            ConnectionState::SignedOut => JsConnectionState::SignedOut,
-        })
+            } => {
+                let o = obj("reconnecting");
+                o.num("attempt", attempt.into());
+                o.num("retryInMs", retry_in_ms as f64);
+                o
+            }
+            ConnectionState::SignedOut => obj("signed_out"),
+        }
+        .done()
     }
 
-    /// The figures so far.
+    /// The figures so far, camelCase (`lastRoundTripMs` is null before the first answer).
     pub fn metrics(&self, now: JsValue) -> JsResult<JsValue> {
         let m = self.machine.metrics(now_ms(&now)?);
-        js(&JsMetrics {
-            syncs: m.syncs,
-            conflicts: m.conflicts,
-            retries: m.retries,
-            reconnects: m.reconnects,
-            bytes_sent: m.bytes_sent,
-            bytes_received: m.bytes_received,
-            last_round_trip_ms: m.last_round_trip_ms,
-            offline_ms: m.offline_ms,
-            pending_changes: m.pending_changes,
-        })
+        let obj = Obj(js_sys::Object::new());
+        obj.num("syncs", m.syncs as f64);
+        obj.num("conflicts", m.conflicts as f64);
+        obj.num("retries", m.retries as f64);
+        obj.num("reconnects", m.reconnects as f64);
+        obj.num("bytesSent", m.bytes_sent as f64);
+        obj.num("bytesReceived", m.bytes_received as f64);
+        obj.set(
+            "lastRoundTripMs",
+            &m.last_round_trip_ms
+                .map_or(JsValue::NULL, |ms| JsValue::from_f64(ms as f64)),
+        );
+        obj.num("offlineMs", m.offline_ms as f64);
+        obj.num("pendingChanges", m.pending_changes as f64);
+        Ok(obj.done())
     }
 }
