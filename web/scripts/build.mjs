@@ -58,7 +58,7 @@ const features = [
 // The zstd crate's C shims (malloc, memcpy, qsort, … for zstd's C code) are `#[no_mangle]`
 // functions, so the linker exports them from the cdylib, and an export keeps a function alive.
 // Nothing but zstd's own code calls them (the JS glue never does): without the exports, -Oz
-// drops what zstd does not use, chiefly `qsort` (five sort instances, about 11 KiB gzipped).
+// drops what zstd does not use, chiefly `qsort` (five sort instances, about 10 KiB gzipped).
 const unusedExports = 'rust_zstd_wasm_shim_*';
 run(path.join(web, 'node_modules', '.bin', 'wasm-opt'), [
   wasm, `--remove-exports=${unusedExports}`, '-Oz', ...features, '--strip-debug', '--strip-producers',
