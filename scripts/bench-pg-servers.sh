@@ -52,13 +52,17 @@ end
 LUA
   rps() { wrk -t"$1" -c"$2" -d"${SK_SECONDS}s" -s "$work/get.lua" "$3" | sed -n "s/^Requests\/sec: *//p"; }
   median() { sort -n | sed -n 2p; }
-  one=$(for r in 1 2 3; do rps 2 64 "$a"; done | median)
   b=$(start b)
-  two=$(for r in 1 2 3; do
+  # Rounds alternate one server and two, so a machine whose load drifts weighs on both alike.
+  for r in 1 2 3; do
+    rps 2 64 "$a" >> "$work/one"
     rps 1 32 "$a" > "$work/ra" & p=$!
     rb=$(rps 1 32 "$b"); wait $p
-    python3 -c "print(round(float(\"$(cat "$work/ra")\") + float(\"$rb\")))"
-  done | median)
+    python3 -c "print(round(float(\"$(cat "$work/ra")\") + float(\"$rb\")))" >> "$work/two"
+  done
+  echo "per round: one server $(paste -sd, "$work/one"); two servers $(paste -sd, "$work/two")"
+  one=$(median < "$work/one")
+  two=$(median < "$work/two")
   echo "GET /v1/session on one PostgreSQL, 64 connections, ${SK_SECONDS} s x 3 runs, medians:"
   echo "  one server:  $one req/s"
   echo "  two servers: $two req/s (32 connections each, summed)"
