@@ -50,6 +50,17 @@ export class Config implements ConfigInit {
   contextPolicy?: ContextPolicy;
 }
 
+/** How a manager is opened, beyond its configuration and clock. */
+export interface OpenOptions {
+  /**
+   * Encrypts state at rest (XChaCha20-Poly1305): one `<id>:<base64 of 32 bytes>` a line, the
+   * first line the current key (new writes), the others older keys still read; blank lines and
+   * `#` comments are skipped. Bad text is `InvalidInput` (field `state_keys`) and opens nothing.
+   * A state encrypted under a key not given here is `Corrupt`.
+   */
+  stateKeys?: string | null;
+}
+
 /** The configuration in force, every field filled in. */
 export interface ResolvedConfig {
   idleTimeoutMs: number;
@@ -257,12 +268,17 @@ export interface SessionkitErrorDetails {
 export class SessionManager {
   private constructor();
   /** A manager over a fresh in-memory store (browsers and Node). */
-  static openMemory(config?: Config | ConfigInit | null, clock?: ManualClock | null): Promise<SessionManager>;
-  /** A manager over the IndexedDB database `name` (browsers). */
+  static openMemory(
+    config?: Config | ConfigInit | null,
+    clock?: ManualClock | null,
+    options?: OpenOptions | null,
+  ): Promise<SessionManager>;
+  /** A manager over the IndexedDB database `name` (browsers); nothing is created on bad input. */
   static openIndexedDb(
     name: string,
     config?: Config | ConfigInit | null,
     clock?: ManualClock | null,
+    options?: OpenOptions | null,
   ): Promise<SessionManager>;
 
   /** The configuration in force. */

@@ -130,16 +130,24 @@ export class SessionManager {
     this[core] = coreManager;
   }
 
-  /** A manager over a fresh in-memory store (browsers and Node). */
-  static async openMemory(config, clock) {
-    const opened = await async(() => SessionManagerCore.openMemory(config, coreClock(clock)));
+  /**
+   * A manager over a fresh in-memory store (browsers and Node). `options.stateKeys` encrypts
+   * state at rest: one `<id>:<base64 of 32 bytes>` a line, the first the current key.
+   */
+  static async openMemory(config, clock, options) {
+    const opened = await async(() =>
+      SessionManagerCore.openMemory(config, coreClock(clock), options),
+    );
     return new SessionManager(core, opened);
   }
 
-  /** A manager over the IndexedDB database `name` (browsers), created or upgraded on open. */
-  static async openIndexedDb(name, config, clock) {
+  /**
+   * A manager over the IndexedDB database `name` (browsers), created or upgraded on open.
+   * `options` as in `openMemory`; every argument is checked before the database is opened.
+   */
+  static async openIndexedDb(name, config, clock, options) {
     const opened = await async(() =>
-      SessionManagerCore.openIndexedDb(name, config, coreClock(clock)),
+      SessionManagerCore.openIndexedDb(name, config, coreClock(clock), options),
     );
     return new SessionManager(core, opened);
   }

@@ -350,3 +350,155 @@ test('revokeAllSessions, deleteUserSessions and validateInContext', async () => 
   await rejectsWith(manager.validate(a.token), 'Revoked');
   unsubscribe();
 });
+
+// ---- state encryption at rest (options.stateKeys) -----------------------------------------
+
+const K1 = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+const K2 = Buffer.alloc(32, 0x5a).toString('base64');
+const fromB64url = (text) => Buffer.from(text, 'base64url');
+/** The key id an encrypted blob names (bytes 5-8, little-endian), or null for a plain blob. */
+const blobKeyId = (blob) => (blob.subarray(0, 4).toString('latin1') === 'SKSE' ? blob.readUInt32LE(5) : null);
+
+async function openWithKeys(stateKeys, config = {}) {
+  const clock = new ManualClock(START);
+  return SessionManager.openMemory(config, clock, stateKeys === undefined ? undefined : { stateKeys });
+}
+
+test('stateKeys: state is stored encrypted, read back, and Corrupt without the key', async () => {
+  const manager = await openWithKeys(`1:${K1}`);
+  const { session } = await manager.create({ userId: 'alice', clientKind: 'web' });
+  const data = { secret: 'plain text nobody should find in the store', n: 1 };
+  await manager.putState(session.id, data);
+  assert.deepEqual((await manager.getState(session.id)).data, data);
+
+  const [record] = await manager.export();
+  const blob = fromB64url(record.state.blob);
+  assert.equal(blobKeyId(blob), 1);
+  assert.ok(!blob.includes(Buffer.from('plain text')), 'the state is in the clear');
+  assert.equal((await manager.getState(session.id)).storedSize, blob.length);
+
+  // A manager without keys (or with another key) cannot read it: Corrupt, nothing imported.
+  for (const other of [await openWithKeys(undefined), await openWithKeys(`1:${K2}`), await openWithKeys(`2:${K1}`)]) {
+    await rejectsWith(other.import(record), 'Corrupt');
+    assert.equal(await other.countActive(), 0);
+  }
+  // With the key, the record imports and reads.
+  const again = await openWithKeys(`1:${K1}`);
+  assert.equal(await again.import(record), true);
+  assert.deepEqual((await again.getState(session.id)).data, data);
+});
+
+test('stateKeys: rotated keys still read old blobs; new writes use the first key', async () => {
+  const old = await openWithKeys(`1:${K1}`);
+  const { session } = await old.create({ userId: 'alice', clientKind: 'web' });
+  await old.putState(session.id, { v: 1 });
+  const [record] = await old.export();
+
+  const rotated = await openWithKeys(`# new key first\n2:${K2}\n\n1:${K1}\n`);
+  assert.equal(await rotated.import(record), true);
+  assert.deepEqual((await rotated.getState(session.id)).data, { v: 1 });
+  let [stored] = await rotated.export();
+  assert.equal(blobKeyId(fromB64url(stored.state.blob)), 1, 'the old blob is kept as it was');
+
+  await rotated.putState(session.id, { v: 2 }, 1);
+  [stored] = await rotated.export();
+  assert.equal(blobKeyId(fromB64url(stored.state.blob)), 2);
+  assert.deepEqual((await rotated.getState(session.id)).data, { v: 2 });
+
+  // Key 2 alone reads the new blob, not the old one.
+  const onlyNew = await openWithKeys(`2:${K2}`);
+  await rejectsWith(onlyNew.import(record), 'Corrupt');
+  assert.equal(await onlyNew.import(stored), true);
+  assert.deepEqual((await onlyNew.getState(session.id)).data, { v: 2 });
+});
+
+test('stateKeys: bad key text or options are InvalidInput, never showing a key', async () => {
+  const bad = ['', '# only a comment', `${K1}`, '1:not base64!', `1:${K1.slice(0, 40)}`, `-1:${K1}`, `4294967296:${K1}`, `1:${K1}\n1:${K2}`];
+  for (const stateKeys of bad) {
+    const err = await rejectsWith(openWithKeys(stateKeys), 'InvalidInput', { field: 'state_keys' });
+    assert.ok(!err.message.includes(K1) && !err.message.includes(K2), err.message);
+  }
+  await rejectsWith(openWithKeys(7), 'InvalidInput', { field: 'state_keys' });
+  await rejectsWith(SessionManager.openMemory({}, null, { stateKey: `1:${K1}` }), 'InvalidInput', { field: 'stateKey' });
+  await rejectsWith(SessionManager.openMemory({}, null, `1:${K1}`), 'InvalidInput', { field: 'options' });
+  await rejectsWith(SessionManager.openIndexedDb('sessions', {}, null, { stateKeys: 'x' }), 'InvalidInput', { field: 'state_keys' });
+  // Absent keys: a manager storing plain state, as before.
+  for (const options of [undefined, null, {}, { stateKeys: undefined }, { stateKeys: null }]) {
+    const manager = await SessionManager.openMemory({}, null, options);
+    const { session } = await manager.create({ userId: 'u', clientKind: 'web' });
+    await manager.putState(session.id, { a: 1 });
+    const [record] = await manager.export();
+    assert.equal(blobKeyId(fromB64url(record.state.blob)), null);
+  }
+});
+
+// The shared vectors (tests/vectors/state_encryption.json), byte for byte through this build.
+const encryption = JSON.parse(readFileSync(new URL('../../tests/vectors/state_encryption.json', import.meta.url), 'utf8'));
+const keyText = (pairs) => pairs.map(([id, key]) => `${id}:${key}`).join('\n');
+const vectorKey = (id) => encryption.keys.find((k) => k.id === id).key_base64;
+
+/** An exported record of a fresh manager whose state blob is `blob`. */
+async function recordWithBlob(blob, maxBytes) {
+  const manager = await openWithKeys(undefined, { stateMaxBytes: maxBytes });
+  const { session } = await manager.create({ userId: 'vectors', clientKind: 'other' });
+  await manager.putState(session.id, 0);
+  const [record] = await manager.export();
+  return { ...record, state: { ...record.state, blob: b64url(blob) } };
+}
+
+test('state encryption vectors cover every key and the refusals', () => {
+  assert.ok(encryption.vectors.length >= 3 && encryption.refused.length >= 10);
+  assert.deepEqual(new Set(encryption.vectors.map((v) => v.key_id)), new Set(encryption.keys.map((k) => k.id)));
+});
+
+for (const v of encryption.vectors) {
+  const config = { stateCompressionThreshold: v.compression_threshold, stateMaxBytes: v.max_bytes };
+  // Current key first, then every other key of the document.
+  const allKeys = keyText([[v.key_id, vectorKey(v.key_id)], ...encryption.keys.filter((k) => k.id !== v.key_id).map((k) => [k.id, k.key_base64])]);
+
+  test(`state encryption vector ${v.name}: written by this build byte for byte`, { skip: !jsExact(v.canonical_json) && 'JS numbers cannot carry this document exactly' }, async (t) => {
+    const manager = await openWithKeys(allKeys, config);
+    const { session } = await manager.create({ userId: 'vectors', clientKind: 'other' });
+    // The nonce is the platform's randomness (crypto.getRandomValues): fixed to the vector's
+    // for this one write, which draws nothing else.
+    const nonce = fromB64(v.nonce_base64);
+    const draws = [];
+    t.mock.method(globalThis.crypto, 'getRandomValues', (array) => {
+      draws.push(array.length);
+      array.set(nonce);
+      return array;
+    });
+    await manager.putState(session.id, JSON.parse(v.canonical_json));
+    t.mock.restoreAll();
+    assert.deepEqual(draws, [nonce.length]);
+    const [record] = await manager.export();
+    assert.equal(record.state.blob, b64url(fromB64(v.blob_base64)));
+
+    // The plain blob inside is the codec's, as a manager without keys writes it.
+    const plain = await openWithKeys(undefined, config);
+    const created = await plain.create({ userId: 'vectors', clientKind: 'other' });
+    await plain.putState(created.session.id, JSON.parse(v.canonical_json));
+    const [plainRecord] = await plain.export();
+    assert.equal(plainRecord.state.blob, b64url(fromB64(v.plain_blob_base64)));
+  });
+
+  test(`state encryption vector ${v.name}: read by this build`, async () => {
+    const record = await recordWithBlob(fromB64(v.blob_base64), v.max_bytes);
+    for (const stateKeys of [`${v.key_id}:${vectorKey(v.key_id)}`, allKeys, `7:${K2}\n${v.key_id}:${vectorKey(v.key_id)}`]) {
+      const target = await openWithKeys(stateKeys, config);
+      assert.equal(await target.import(record), true);
+      const state = await target.getState(record.session.id);
+      assert.deepEqual(state.data, JSON.parse(v.canonical_json));
+      assert.equal(state.storedSize, fromB64(v.blob_base64).length);
+    }
+  });
+}
+
+for (const c of encryption.refused) {
+  test(`refused encrypted blob ${c.name}: Corrupt`, async () => {
+    const record = await recordWithBlob(fromB64(c.blob_base64));
+    const target = await openWithKeys(c.keys.length ? keyText(c.keys) : undefined);
+    await rejectsWith(target.import(record), 'Corrupt');
+    assert.equal(await target.countActive(), 0, 'nothing was imported');
+  });
+}

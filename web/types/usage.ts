@@ -8,6 +8,7 @@ import {
   type ConfigInit,
   type Created,
   type JsonValue,
+  type OpenOptions,
   type Page,
   type Session,
   type SessionEvent,
@@ -31,6 +32,13 @@ export async function usage(): Promise<void> {
   const manager: SessionManager = await SessionManager.openMemory(config, clock);
   const browser: SessionManager = await SessionManager.openIndexedDb('app-sessions', literal);
   const plain = await SessionManager.openMemory();
+  const keys: OpenOptions = { stateKeys: '1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=' };
+  const encrypted = await SessionManager.openIndexedDb('app-sessions', null, null, keys);
+  const encryptedMemory = await SessionManager.openMemory(config, undefined, { stateKeys: null });
+  // @ts-expect-error the key text is a string
+  await SessionManager.openMemory(config, clock, { stateKeys: new Uint8Array(32) });
+  void encrypted;
+  void encryptedMemory;
   void browser;
   void plain;
 

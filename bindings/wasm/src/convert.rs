@@ -155,6 +155,19 @@ const CONFIG_KEYS: [&str; 8] = [
     "contextPolicy",
 ];
 
+/// The options of `openMemory` / `openIndexedDb`: `{stateKeys?}`, the key text of
+/// [`sessionkit::StateKeys::parse`] (one `<id>:<base64 of 32 bytes>` a line, the first the
+/// current key). Parsed here, before any store is opened; the Rust copy of the text is wiped.
+pub fn open_options(value: &JsValue) -> Result<Option<sessionkit::StateKeys>> {
+    let Some(object) = options(value, "options", &["stateKeys"])? else {
+        return Ok(None);
+    };
+    opt_text(&get(&object, "stateKeys"), "state_keys")?
+        .map(zeroize::Zeroizing::new)
+        .map(|text| sessionkit::StateKeys::parse(&text))
+        .transpose()
+}
+
 /// `{ip?, userAgent?}`: where a request came from, for `validateInContext`.
 pub fn request_context(value: &JsValue) -> Result<sessionkit::RequestContext> {
     let mut context = sessionkit::RequestContext::default();

@@ -63,6 +63,14 @@ fn clock_of(clock: Option<ManualClockCore>) -> Arc<dyn Clock> {
     }
 }
 
+/// The manager, encrypting state under `keys` when given.
+fn with_keys(manager: SessionManager, keys: Option<sessionkit::StateKeys>) -> SessionManager {
+    match keys {
+        Some(keys) => manager.with_state_keys(keys),
+        None => manager,
+    }
+}
+
 impl SessionManagerCore {
     fn new(manager: SessionManager) -> Self {
         SessionManagerCore {
@@ -96,36 +104,52 @@ impl SessionManagerCore {
 
 #[wasm_bindgen]
 impl SessionManagerCore {
-    /// Opens a manager over a fresh in-memory store (gone when the manager is).
+    /// Opens a manager over a fresh in-memory store (gone when the manager is). `options`:
+    /// `{stateKeys?}` encrypts state at rest (see `convert::open_options`).
     #[wasm_bindgen(js_name = openMemory)]
-    pub fn open_memory(config: JsValue, clock: Option<ManualClockCore>) -> Promise {
-        let opened = convert::config(&config).and_then(|config| {
-            SessionManager::open_store_with(config, clock_of(clock), || {
-                Ok(Arc::new(MemoryStore::new()))
-            })
-        });
+    pub fn open_memory(
+        config: JsValue,
+        clock: Option<ManualClockCore>,
+        options: JsValue,
+    ) -> Promise {
+        let opened = convert::config(&config)
+            .and_then(|config| Ok((config, convert::open_options(&options)?)))
+            .and_then(|(config, keys)| {
+                let manager = SessionManager::open_store_with(config, clock_of(clock), || {
+                    Ok(Arc::new(MemoryStore::new()))
+                })?;
+                Ok(with_keys(manager, keys))
+            });
         promise(async move { opened.map(|m| JsValue::from(Self::new(m))) })
     }
 
     /// Opens (creating or upgrading) the IndexedDB database `name` and a manager over it.
+    /// `options` as in `openMemory`.
     #[wasm_bindgen(js_name = openIndexedDb)]
     pub fn open_indexed_db(
         name: JsValue,
         config: JsValue,
         clock: Option<ManualClockCore>,
+        options: JsValue,
     ) -> Promise {
-        let args =
-            convert::text(&name, "name").and_then(|name| Ok((name, convert::config(&config)?)));
+        let args = convert::text(&name, "name").and_then(|name| {
+            Ok((
+                name,
+                convert::config(&config)?,
+                convert::open_options(&options)?,
+            ))
+        });
         let clock = clock_of(clock);
         promise(async move {
-            let (name, config) = args?;
-            // The engine validates the configuration before the database is opened (and so
-            // created): a bad one leaves no database behind.
+            // Every argument, the state keys included, is checked before the database is opened
+            // (and so created); the engine then validates the configuration first: bad input
+            // leaves no database behind.
+            let (name, config, keys) = args?;
             let manager = SessionManager::open_store_with_async(config, clock, || {
                 crate::indexeddb::open(&name)
             })
             .await?;
-            Ok(JsValue::from(Self::new(manager)))
+            Ok(JsValue::from(Self::new(with_keys(manager, keys))))
         })
     }
 

@@ -1,5 +1,6 @@
 //! The wasm face in a real browser (`wasm-pack test --headless --chrome bindings/wasm`): a bad
-//! configuration is refused before the IndexedDB database is opened, so it creates none.
+//! configuration or bad state keys are refused before the IndexedDB database is opened, so they
+//! create none.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -40,7 +41,12 @@ async fn a_bad_config_creates_no_indexeddb_database() {
         r#"{"idleTimeoutMs": 7200000, "absoluteTimeoutMs": 3600000}"#,
     ] {
         let config = js_sys::JSON::parse(bad).expect("json");
-        let opened = SessionManagerCore::open_indexed_db(name.clone().into(), config, None);
+        let opened = SessionManagerCore::open_indexed_db(
+            name.clone().into(),
+            config,
+            None,
+            JsValue::UNDEFINED,
+        );
         let err = JsFuture::from(opened).await.expect_err("refused");
         let kind = Reflect::get(&err, &"kind".into()).expect("kind");
         assert_eq!(kind.as_string().as_deref(), Some("InvalidInput"), "{bad}");
@@ -50,7 +56,68 @@ async fn a_bad_config_creates_no_indexeddb_database() {
         );
     }
     // The same call with a good configuration does create it.
-    let opened = SessionManagerCore::open_indexed_db(name.clone().into(), JsValue::UNDEFINED, None);
+    let opened = SessionManagerCore::open_indexed_db(
+        name.clone().into(),
+        JsValue::UNDEFINED,
+        None,
+        JsValue::UNDEFINED,
+    );
+    JsFuture::from(opened).await.expect("opened");
+    assert!(database_names().await.contains(&name));
+}
+
+/// `{stateKeys: text}` as the npm package passes it.
+fn key_options(text: &str) -> JsValue {
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"stateKeys".into(), &text.into()).expect("set");
+    options.into()
+}
+
+#[wasm_bindgen_test]
+async fn bad_state_keys_create_no_indexeddb_database() {
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let name = format!("sessionkit-face-keys-{}", js_sys::Math::random());
+    let bad_options = [
+        key_options(""),
+        key_options("1:not base64!"),
+        key_options("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"),
+        key_options(&format!("x:{KEY}")),
+        key_options(&format!("1:{KEY}\n1:{KEY}")),
+        JsValue::from_str("1:key text outside an options object"),
+        js_sys::JSON::parse(r#"{"stateKey": "1:AA=="}"#).expect("json"),
+        js_sys::JSON::parse(r#"{"stateKeys": 7}"#).expect("json"),
+    ];
+    for (index, options) in bad_options.into_iter().enumerate() {
+        let opened = SessionManagerCore::open_indexed_db(
+            name.clone().into(),
+            JsValue::UNDEFINED,
+            None,
+            options,
+        );
+        let err = JsFuture::from(opened).await.expect_err("refused");
+        let kind = Reflect::get(&err, &"kind".into()).expect("kind");
+        assert_eq!(
+            kind.as_string().as_deref(),
+            Some("InvalidInput"),
+            "#{index}"
+        );
+        let message = Reflect::get(&err, &"message".into()).expect("message");
+        assert!(
+            !message.as_string().unwrap_or_default().contains(KEY),
+            "#{index}: the error shows a key"
+        );
+        assert!(
+            !database_names().await.contains(&name),
+            "#{index}: the database was created"
+        );
+    }
+    // Good keys do create it.
+    let opened = SessionManagerCore::open_indexed_db(
+        name.clone().into(),
+        JsValue::UNDEFINED,
+        None,
+        key_options(&format!("# current\n2:{KEY}\n1:{KEY}\n")),
+    );
     JsFuture::from(opened).await.expect("opened");
     assert!(database_names().await.contains(&name));
 }
