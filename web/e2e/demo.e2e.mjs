@@ -1,6 +1,7 @@
 // End to end in Debian's Chromium (playwright-core drives /usr/bin/chromium; no browser is ever
-// downloaded): the demo page over IndexedDB on disk (a fresh persistent profile per run), and
-// every conformance scenario through the JS API on IndexedDB in the same browser.
+// downloaded): the demo page over IndexedDB on disk (a fresh persistent profile per run), every
+// conformance scenario through the JS API on IndexedDB in the same browser, and state encryption
+// at rest there (bad keys create no database; what IndexedDB holds is ciphertext).
 //   npm run test:e2e        (after npm run build)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,6 +168,72 @@ test('every conformance scenario through the JS API on IndexedDB in Chromium', a
   }, scenarios);
   t.diagnostic(`IndexedDB conformance: ${scenarios.length - failures.length} passed, ${failures.length} failed`);
   assert.deepEqual(failures, []);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('state keys through the JS API on IndexedDB in Chromium: bad keys create nothing, state is stored encrypted', async () => {
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(`${server.url}/e2e/blank.html`);
+  const result = await page.evaluate(async () => {
+    const { SessionManager } = await import('/src/browser.js');
+    const K1 = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+    const K2 = btoa(String.fromCharCode(...new Uint8Array(32).fill(0x5a)));
+    const name = `sessionkit-state-keys-${Math.random()}`;
+    const names = async () => (await indexedDB.databases()).map((d) => d.name);
+    const kindOf = (promise) => promise.then(() => 'resolved', (e) => `${e.kind}:${e.field ?? ''}`);
+
+    const refused = [];
+    for (const stateKeys of ['', '1:not base64!', `1:${K1}\n1:${K2}`, 7]) {
+      refused.push(await kindOf(SessionManager.openIndexedDb(name, null, null, { stateKeys })));
+    }
+    const createdByBadKeys = (await names()).includes(name);
+
+    const secret = 'a secret nobody should find in IndexedDB';
+    const writer = await SessionManager.openIndexedDb(name, null, null, { stateKeys: `1:${K1}` });
+    const { session } = await writer.create({ userId: 'alice', clientKind: 'web' });
+    await writer.putState(session.id, { secret });
+
+    // Every value in every object store, typed arrays as latin1 text: the secret is nowhere.
+    const raw = await new Promise((resolve, reject) => {
+      const open = indexedDB.open(name);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const stores = [...db.objectStoreNames];
+        const tx = db.transaction(stores, 'readonly');
+        const texts = [];
+        const text = (v) => {
+          if (v instanceof ArrayBuffer) v = new Uint8Array(v);
+          if (ArrayBuffer.isView(v)) return String.fromCharCode(...new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+          if (v !== null && typeof v === 'object') return Object.values(v).map(text).join('\u0000');
+          return String(v);
+        };
+        for (const store of stores) {
+          const all = tx.objectStore(store).getAll();
+          all.onsuccess = () => texts.push(...all.result.map(text));
+        }
+        tx.oncomplete = () => {
+          db.close();
+          resolve(texts.join('\n'));
+        };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+
+    const withoutKeys = await SessionManager.openIndexedDb(name);
+    const readWithoutKeys = await kindOf(withoutKeys.getState(session.id));
+    const rotated = await SessionManager.openIndexedDb(name, null, null, { stateKeys: `2:${K2}\n1:${K1}` });
+    const readRotated = (await rotated.getState(session.id)).data.secret;
+    return { refused, createdByBadKeys, secretInStore: raw.includes(secret), sawSkse: raw.includes('SKSE'), readWithoutKeys, readRotated };
+  });
+  assert.deepEqual(result.refused, Array(4).fill('InvalidInput:state_keys'));
+  assert.equal(result.createdByBadKeys, false, 'bad keys created the database');
+  assert.equal(result.secretInStore, false, 'the state is in the clear in IndexedDB');
+  assert.equal(result.sawSkse, true, 'no encrypted blob in IndexedDB');
+  assert.equal(result.readWithoutKeys, 'Corrupt:');
+  assert.equal(result.readRotated, 'a secret nobody should find in IndexedDB');
   assert.deepEqual(problems, []);
   await page.close();
 });
