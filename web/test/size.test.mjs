@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 /** Gzipped bytes allowed (level 9). Where the bytes go: web/README.md, "Size". */
-export const GZIP_BUDGET = 321 * 1024;
+export const GZIP_BUDGET = 322 * 1024;
 
 test('the gzipped wasm fits the size budget', (t) => {
   const wasm = readFileSync(new URL('../dist/wasm/sessionkit_wasm_bg.wasm', import.meta.url));
