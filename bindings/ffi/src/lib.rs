@@ -61,6 +61,8 @@ pub use config::{default_config, Config};
 pub use error::SessionkitError;
 pub use events::{Event, EventListener, Subscription};
 pub use manager::SessionManager;
-pub use records::{ClientInfo, Created, ListOptions, NewSession, Page, Session, State, Stats};
+pub use records::{
+    ClientInfo, Created, ImportSummary, ListOptions, NewSession, Page, Session, State, Stats,
+};
 
 uniffi::setup_scaffolding!("sessionkit");

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use sessionkit::SessionId;
 
 use crate::error::Result;
+use crate::error::SessionkitError;
 use crate::events::{EventListener, Subscription};
 use crate::{
-    json, Config, Created, ListOptions, ManualClock, NewSession, Page, Session, State, Stats,
+    json, Config, Created, ImportSummary, ListOptions, ManualClock, NewSession, Page, Session,
+    State, Stats,
 };
 
 /// The entry point: one manager per store, safe to share between threads.
@@ -256,5 +258,66 @@ impl SessionManager {
     /// Removes the state of a live session.
     pub fn clear_state(&self, id: String) -> Result<()> {
         Ok(pollster::block_on(self.inner.clear_state(&self::id(&id)?))?)
+    }
+
+    /// Up to `limit` sessions in id order after the session id `after`, each one JSON record
+    /// in the interchange format of the CLI's `export` lines and the npm package's `export`
+    /// (snake_case, with the token hash and the encoded state; never a token). Pass the last
+    /// record's `session.id` as `after` for the next page; an empty list is the end.
+    #[uniffi::method(default(after = None, limit = 100))]
+    pub fn export_sessions(&self, after: Option<String>, limit: u32) -> Result<Vec<String>> {
+        let after = after.as_deref().map(self::id).transpose()?;
+        pollster::block_on(self.inner.export(after.as_ref(), limit))?
+            .iter()
+            .map(json::text)
+            .collect()
+    }
+
+    /// Imports exported records (JSON text, as `export_sessions` returns them), insert-only: a
+    /// record whose session id exists already is skipped. Every record is parsed and checked
+    /// as strictly as `create` checks its arguments before any is written: a bad one is
+    /// refused (`InvalidInput` naming `records[i]`) and nothing is imported. An import can
+    /// mint sessions: import only what your own export wrote.
+    pub fn import_sessions(&self, records: Vec<String>) -> Result<ImportSummary> {
+        let parsed = records
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let record =
+                    serde_json::from_str::<sessionkit::ExportRecord>(text).map_err(|e| {
+                        SessionkitError::InvalidInput {
+                            field: format!("records[{i}]"),
+                            reason: format!("not an export record: {e}"),
+                        }
+                    })?;
+                self.inner
+                    .check_import(&record)
+                    .map_err(|e| within(i, e.into()))?;
+                Ok(record)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut summary = ImportSummary {
+            imported: 0,
+            skipped: 0,
+        };
+        for (i, record) in parsed.into_iter().enumerate() {
+            match pollster::block_on(self.inner.import(record)) {
+                Ok(true) => summary.imported += 1,
+                Ok(false) => summary.skipped += 1,
+                Err(e) => return Err(within(i, e.into())),
+            }
+        }
+        Ok(summary)
+    }
+}
+
+/// Names record `i` of an import batch in an `InvalidInput` error's field.
+fn within(i: usize, err: SessionkitError) -> SessionkitError {
+    match err {
+        SessionkitError::InvalidInput { field, reason } => SessionkitError::InvalidInput {
+            field: format!("records[{i}].{field}"),
+            reason,
+        },
+        other => other,
     }
 }

@@ -160,6 +160,15 @@ pub struct Stats {
     pub average_duration_ms: i64,
 }
 
+/// What `import_sessions` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct ImportSummary {
+    /// Sessions imported.
+    pub imported: u64,
+    /// Records skipped because a session with their id exists already (insert-only).
+    pub skipped: u64,
+}
+
 impl Default for ListOptions {
     fn default() -> Self {
         sessionkit::ListOptions::default().into()

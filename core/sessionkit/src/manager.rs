@@ -714,6 +714,20 @@ impl SessionManager {
         self.store.import_session(&stored).await
     }
 
+    /// Checks an exported session exactly as [`import`](Self::import) would, writing nothing:
+    /// a face importing a batch checks every record first, so that a bad one imports none.
+    pub fn check_import(&self, record: &crate::ExportRecord) -> Result<()> {
+        record
+            .clone()
+            .into_stored(
+                &self.codec,
+                self.state_keys.as_deref(),
+                &self.config,
+                self.now(),
+            )
+            .map(drop)
+    }
+
     /// Rewrites every stored state not yet under the current state key (encrypted under an
     /// older key, or plain) under the current key, keeping its version and time. Each blob is
     /// verified before it is rewritten; one that fails is `Corrupt` and stops the pass (states

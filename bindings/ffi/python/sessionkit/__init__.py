@@ -23,7 +23,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from ._native import sessionkit as _ffi
 
@@ -34,6 +34,7 @@ __all__ = [
     "DecodedState",
     "EncodedState",
     "Event",
+    "ImportSummary",
     "ListOptions",
     "ManualClock",
     "NewSession",
@@ -59,6 +60,9 @@ Config = _ffi.Config
 #: A clock that only moves when told to: ``ManualClock(start_ms)``, ``.advance(ms)``,
 #: ``.set(now_ms)``, ``.now_ms()``.
 ManualClock = _ffi.ManualClock
+
+#: What :meth:`SessionManager.import_sessions` did: ``imported``, ``skipped`` (their id existed).
+ImportSummary = _ffi.ImportSummary
 
 #: Options of :meth:`SessionManager.list_user_sessions`: ``active_only`` (False),
 #: ``limit`` (50), ``cursor`` (None).
@@ -661,6 +665,24 @@ class SessionManager:
     def clear_state(self, id: str) -> None:
         """Removes the state of a live session."""
         _call(self._native.clear_state, id)
+
+    # ---- export and import
+
+    def export_sessions(self, after: Optional[str] = None, limit: int = 100) -> List[Dict[str, JSON]]:
+        """Up to ``limit`` sessions in id order after the session id ``after``, each a dict in
+        the interchange format of the CLI's ``export`` lines (token hash and encoded state; never
+        a token). Pass the last record's ``["session"]["id"]`` as ``after`` for the next page;
+        an empty list is the end."""
+        return [json.loads(r) for r in _call(self._native.export_sessions, after, limit)]
+
+    def import_sessions(self, records: Iterable[Union[Mapping[str, JSON], str]]) -> ImportSummary:
+        """Imports exported records (dicts, or JSON text such as the CLI's lines), insert-only:
+        one whose id exists is skipped. Every record is checked before any is written; a bad
+        one is ``InvalidInput`` naming ``records[i]`` and nothing is imported."""
+        texts = [
+            r if isinstance(r, str) else _dumps(f"records[{i}]", r) for i, r in enumerate(records)
+        ]
+        return _call(self._native.import_sessions, texts)
 
 
 class StateCodec:

@@ -2098,6 +2098,14 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
     func deleteUserSessions(userId: String) throws  -> UInt64
     
     /**
+     * Up to `limit` sessions in id order after the session id `after`, each one JSON record
+     * in the interchange format of the CLI's `export` lines and the npm package's `export`
+     * (snake_case, with the token hash and the encoded state; never a token). Pass the last
+     * record's `session.id` as `after` for the next page; an empty list is the end.
+     */
+    func exportSessions(after: String?, limit: UInt32) throws  -> [String]
+    
+    /**
      * The session with this id, whatever its status.
      */
     func get(id: String) throws  -> Session
@@ -2106,6 +2114,15 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
      * The session's state, verified; absent when it has none.
      */
     func getState(id: String) throws  -> State?
+    
+    /**
+     * Imports exported records (JSON text, as `export_sessions` returns them), insert-only: a
+     * record whose session id exists already is skipped. Every record is parsed and checked
+     * as strictly as `create` checks its arguments before any is written: a bad one is
+     * refused (`InvalidInput` naming `records[i]`) and nothing is imported. An import can
+     * mint sessions: import only what your own export wrote.
+     */
+    func importSessions(records: [String]) throws  -> ImportSummary
     
     /**
      * One page of a user's sessions, newest activity first.
@@ -2380,6 +2397,23 @@ open func deleteUserSessions(userId: String)throws  -> UInt64  {
 }
     
     /**
+     * Up to `limit` sessions in id order after the session id `after`, each one JSON record
+     * in the interchange format of the CLI's `export` lines and the npm package's `export`
+     * (snake_case, with the token hash and the encoded state; never a token). Pass the last
+     * record's `session.id` as `after` for the next page; an empty list is the end.
+     */
+open func exportSessions(after: String? = nil, limit: UInt32 = UInt32(100))throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionmanager_export_sessions(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(after),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The session with this id, whatever its status.
      */
 open func get(id: String)throws  -> Session  {
@@ -2401,6 +2435,23 @@ open func getState(id: String)throws  -> State?  {
     uniffi_sessionkit_ffi_fn_method_sessionmanager_get_state(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Imports exported records (JSON text, as `export_sessions` returns them), insert-only: a
+     * record whose session id exists already is skipped. Every record is parsed and checked
+     * as strictly as `create` checks its arguments before any is written: a bad one is
+     * refused (`InvalidInput` naming `records[i]`) and nothing is imported. An import can
+     * mint sessions: import only what your own export wrote.
+     */
+open func importSessions(records: [String])throws  -> ImportSummary  {
+    return try  FfiConverterTypeImportSummary_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_method_sessionmanager_import_sessions(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(records),uniffiCallStatus
     )
 })
 }
@@ -3712,6 +3763,75 @@ public func FfiConverterTypeEncodedState_lift(_ buf: RustBuffer) throws -> Encod
 #endif
 public func FfiConverterTypeEncodedState_lower(_ value: EncodedState) -> RustBuffer {
     return FfiConverterTypeEncodedState.lower(value)
+}
+
+
+/**
+ * What `import_sessions` did.
+ */
+public struct ImportSummary: Equatable, Hashable {
+    /**
+     * Sessions imported.
+     */
+    public var imported: UInt64
+    /**
+     * Records skipped because a session with their id exists already (insert-only).
+     */
+    public var skipped: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Sessions imported.
+         */imported: UInt64, 
+        /**
+         * Records skipped because a session with their id exists already (insert-only).
+         */skipped: UInt64) {
+        self.imported = imported
+        self.skipped = skipped
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImportSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportSummary {
+        return
+            try ImportSummary(
+                imported: FfiConverterUInt64.read(from: &buf), 
+                skipped: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImportSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.imported, into: &buf)
+        FfiConverterUInt64.write(value.skipped, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportSummary_lift(_ buf: RustBuffer) throws -> ImportSummary {
+    return try FfiConverterTypeImportSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportSummary_lower(_ value: ImportSummary) -> RustBuffer {
+    return FfiConverterTypeImportSummary.lower(value)
 }
 
 
@@ -5490,6 +5610,31 @@ fileprivate struct FfiConverterOptionTypeState: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSession: FfiConverterRustBuffer {
     typealias SwiftType = [Session]
 
@@ -5725,10 +5870,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_delete_user_sessions() != 59244) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_export_sessions() != 3778) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_get() != 38893) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_get_state() != 25620) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_import_sessions() != 52330) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_list_user_sessions() != 61065) {

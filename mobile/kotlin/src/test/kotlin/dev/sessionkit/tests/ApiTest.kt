@@ -5,6 +5,7 @@ package dev.sessionkit.tests
 
 import dev.sessionkit.Config
 import dev.sessionkit.Event
+import dev.sessionkit.ImportSummary
 import dev.sessionkit.EventListener
 import dev.sessionkit.ListOptions
 import dev.sessionkit.ManualClock
@@ -214,6 +215,69 @@ object ApiTest {
                 }
             } finally {
                 dir.toFile().deleteRecursively()
+            }
+        }
+
+        suite.test("export and import: memory to SQLite to memory unchanged") {
+            fun exportAll(m: SessionManager): List<String> {
+                val out = mutableListOf<String>()
+                var after: String? = null
+                while (true) {
+                    val page = m.exportSessions(after, 2u)
+                    if (page.isEmpty()) return out
+                    out += page
+                    @Suppress("UNCHECKED_CAST")
+                    val session = (Json.parse(page.last()) as Map<String, Any?>)["session"] as Map<String, Any?>
+                    after = session["id"] as String
+                }
+            }
+            val dir = Files.createTempDirectory("sessionkit-kotlin-export")
+            try {
+                ManualClock(START).use { clock ->
+                    SessionManager.openMemory(Config(), clock).use { source ->
+                        val a = source.create(NewSession(userId = "alice", clientKind = "web", metadata = """{"theme":"dark"}"""))
+                        val b = source.create(NewSession(userId = "bob", clientKind = "mobile"))
+                        source.putState(a.session.id, """{"cart":[1,2,3]}""", null)
+                        source.revoke(b.session.id)
+                        val exported = exportAll(source)
+                        checkEq(2, exported.size, "exported")
+                        check(exported.none { it.contains(a.token) }) { "a token was exported" }
+                        val path = dir.resolve("sessions.db").toString()
+                        SessionManager.openSqlite(path, Config(), clock).use { sqlite ->
+                            checkEq(ImportSummary(2uL, 0uL), sqlite.importSessions(exported), "into SQLite")
+                            SessionManager.openMemory(Config(), clock).use { back ->
+                                checkEq(ImportSummary(2uL, 0uL), back.importSessions(exportAll(sqlite)), "back")
+                                checkEq(exported, exportAll(back), "records after the round trip")
+                                checkEq("""{"theme":"dark"}""", back.validate(a.token).metadata, "metadata")
+                                checkEq("""{"cart":[1,2,3]}""", back.getState(a.session.id)?.data, "state")
+                                assertThrows<SessionkitException.Revoked> { back.validate(b.token) }
+                                checkEq(ImportSummary(0uL, 2uL), back.importSessions(exported), "again")
+                            }
+                        }
+                    }
+                }
+            } finally {
+                dir.toFile().deleteRecursively()
+            }
+        }
+
+        suite.test("import: a bad record is refused and nothing is imported") {
+            withManager { source, clock ->
+                source.create(NewSession(userId = "a", clientKind = "web"))
+                source.create(NewSession(userId = "b", clientKind = "web"))
+                val good = source.exportSessions(null, 100u)
+                SessionManager.openMemory(Config(), clock).use { target ->
+                    val parse = assertThrows<SessionkitException.InvalidInput> {
+                        target.importSessions(listOf(good[0], "{not json", good[1]))
+                    }
+                    checkEq("records[1]", parse.field, "field")
+                    val badHash = good[1].replace(Regex("\"token_hash\":\"[^\"]*\""), "\"token_hash\":\"AAAA\"")
+                    val check = assertThrows<SessionkitException.InvalidInput> {
+                        target.importSessions(listOf(good[0], badHash))
+                    }
+                    checkEq("records[1].token_hash", check.field, "field")
+                    checkEq(emptyList<String>(), target.exportSessions(null, 100u), "imported")
+                }
             }
         }
 
