@@ -2,11 +2,14 @@
 //! `Config()` / `Config(idleTimeoutMs = …)` work in every language.
 
 use crate::error::{Result, SessionkitError};
+use crate::{ContextPolicy, SessionLimitPolicy};
 
 /// Timeouts, limits and state settings (SPEC §1). Times are milliseconds, sizes bytes.
 ///
 /// The defaults are the engine's (checked by a test); invalid values are refused when a manager
-/// is opened, with `InvalidInput` naming the field.
+/// is opened, with `InvalidInput` naming the field. The two policies are unset in `Config()`
+/// (uniffi gives enum fields no default value) and then the engine's defaults, `Reject` and
+/// `Signal`; a manager's `config()` always names them.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Config {
     /// A session unused this long expires (default 30 minutes).
@@ -21,10 +24,10 @@ pub struct Config {
     /// Live sessions allowed per user; unset (default) for no limit.
     #[uniffi(default = None)]
     pub max_sessions_per_user: Option<u32>,
-    /// What happens at the per-user limit: `"reject"` (default) refuses the new session,
-    /// `"evict_oldest"` revokes the least recently active ones to make room.
-    #[uniffi(default = "reject")]
-    pub session_limit_policy: String,
+    /// What happens at the per-user limit: `Reject` (unset: the default) refuses the new
+    /// session, `EvictOldest` revokes the least recently active ones to make room.
+    #[uniffi(default = None)]
+    pub session_limit_policy: Option<SessionLimitPolicy>,
     /// State larger than this (serialized JSON bytes) is stored compressed (default 10 KiB).
     #[uniffi(default = 10240)]
     pub state_compression_threshold: u64,
@@ -32,12 +35,12 @@ pub struct Config {
     #[uniffi(default = 5242880)]
     pub state_max_bytes: u64,
     /// What `validate_in_context` does when a request's IP or User-Agent differs from the
-    /// stored ones: `"signal"` (default) emits `ContextChanged`, `"strict"` also refuses.
-    #[uniffi(default = "signal")]
-    pub context_policy: String,
+    /// stored ones: `Signal` (unset: the default) emits `ContextChanged`, `Strict` also refuses.
+    #[uniffi(default = None)]
+    pub context_policy: Option<ContextPolicy>,
 }
 
-/// The engine's default configuration (the same values `Config()` gets from its defaults).
+/// The engine's default configuration: `Config()`'s values, with the policies named.
 #[uniffi::export]
 pub fn default_config() -> Config {
     Config::default()
@@ -58,10 +61,10 @@ impl TryFrom<Config> for sessionkit::Config {
             absolute_timeout_ms: c.absolute_timeout_ms,
             touch_interval_ms: c.touch_interval_ms,
             max_sessions_per_user: c.max_sessions_per_user,
-            session_limit_policy: sessionkit::SessionLimitPolicy::parse(&c.session_limit_policy)?,
+            session_limit_policy: c.session_limit_policy.map(Into::into).unwrap_or_default(),
             state_compression_threshold: c.state_compression_threshold,
             state_max_bytes: c.state_max_bytes,
-            context_policy: sessionkit::ContextPolicy::parse(&c.context_policy)?,
+            context_policy: c.context_policy.map(Into::into).unwrap_or_default(),
         })
     }
 }
@@ -73,10 +76,10 @@ impl From<sessionkit::Config> for Config {
             absolute_timeout_ms: c.absolute_timeout_ms,
             touch_interval_ms: c.touch_interval_ms,
             max_sessions_per_user: c.max_sessions_per_user,
-            session_limit_policy: c.session_limit_policy.as_str().to_owned(),
+            session_limit_policy: Some(c.session_limit_policy.into()),
             state_compression_threshold: c.state_compression_threshold,
             state_max_bytes: c.state_max_bytes,
-            context_policy: c.context_policy.as_str().to_owned(),
+            context_policy: Some(c.context_policy.into()),
         }
     }
 }
@@ -94,29 +97,20 @@ mod tests {
             absolute_timeout_ms: 2_592_000_000,
             touch_interval_ms: 60_000,
             max_sessions_per_user: None,
-            session_limit_policy: "reject".to_owned(),
+            session_limit_policy: None,
             state_compression_threshold: 10_240,
             state_max_bytes: 5_242_880,
-            context_policy: "signal".to_owned(),
+            context_policy: None,
         };
-        assert_eq!(literals, default_config());
         assert_eq!(
-            sessionkit::Config::try_from(literals),
+            sessionkit::Config::try_from(literals.clone()),
             Ok(sessionkit::Config::default())
         );
-    }
-
-    #[test]
-    fn an_unknown_policy_is_invalid_input() {
-        let config = Config {
-            session_limit_policy: "evict_newest".to_owned(),
-            ..Config::default()
+        let named = Config {
+            session_limit_policy: Some(SessionLimitPolicy::Reject),
+            context_policy: Some(ContextPolicy::Signal),
+            ..literals
         };
-        match sessionkit::Config::try_from(config) {
-            Err(SessionkitError::InvalidInput { field, .. }) => {
-                assert_eq!(field, "session_limit_policy")
-            }
-            other => panic!("expected InvalidInput, got {other:?}"),
-        }
+        assert_eq!(named, default_config());
     }
 }

@@ -7,6 +7,8 @@
 //! - Records carry SPEC §1 field names; each language applies its own case.
 //! - JSON values (metadata, state data, patches) cross as JSON text.
 //! - Times are `i64` milliseconds since the Unix epoch.
+//! - The client kind and the two policies are enums ([`ClientKind`], [`SessionLimitPolicy`],
+//!   [`ContextPolicy`]); `parse_*` reads their SPEC names.
 //! - Every failure is one error type, [`SessionkitError`], with one variant per SPEC §5 kind.
 //! - Methods block until the engine is done (see the README for why); the bindings release the
 //!   caller's interpreter lock where they have one.
@@ -17,13 +19,13 @@
 //! The same API from Rust (what the foreign calls do underneath):
 //!
 //! ```
-//! use sessionkit_ffi::{Config, ManualClock, NewSession, SessionManager};
+//! use sessionkit_ffi::{ClientKind, Config, ManualClock, NewSession, SessionManager};
 //!
 //! let clock = ManualClock::new(1_700_000_000_000);
 //! let manager = SessionManager::open_memory(Config::default(), Some(clock.clone()), None)?;
 //! let created = manager.create(NewSession {
 //!     user_id: "alice".into(),
-//!     client_kind: "web".into(),
+//!     client_kind: ClientKind::Web,
 //!     client_version: None,
 //!     device: None,
 //!     ip: None,
@@ -45,6 +47,7 @@ mod client;
 mod clock;
 mod codec;
 mod config;
+mod enums;
 mod error;
 mod events;
 mod json;
@@ -58,6 +61,10 @@ pub use client::{
 pub use clock::ManualClock;
 pub use codec::{DecodedState, EncodedState, StateCodec};
 pub use config::{default_config, Config};
+pub use enums::{
+    parse_client_kind, parse_context_policy, parse_session_limit_policy, ClientKind, ContextPolicy,
+    SessionLimitPolicy,
+};
 pub use error::SessionkitError;
 pub use events::{Event, EventListener, Subscription};
 pub use manager::SessionManager;

@@ -116,7 +116,7 @@ impl SessionManager {
 
     /// As `validate`, comparing the request's IP address and User-Agent (either may be unknown)
     /// with the session's stored ones: a difference emits `ContextChanged`, and with
-    /// `context_policy = "strict"` refuses the request with `InvalidToken`.
+    /// `context_policy = Strict` refuses the request with `InvalidToken`.
     pub fn validate_in_context(
         &self,
         token: String,

@@ -1,17 +1,16 @@
 //! The records that cross the boundary (SPEC §1 and §3 field names), and their conversions
-//! from and to the engine's types. JSON values are JSON text; client kinds are their names
-//! (`desktop`, `mobile`, `web`, `other`), parsed by the engine.
+//! from and to the engine's types. JSON values are JSON text; the client kind is an enum.
 
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::json;
+use crate::{json, ClientKind};
 
 /// The client (device/app) a session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ClientInfo {
-    /// `desktop`, `mobile`, `web` or `other`.
-    pub kind: String,
+    /// Desktop, mobile, web or other.
+    pub kind: ClientKind,
     /// The client app's version, if known.
     pub version: Option<String>,
     /// A human-readable device name, if known.
@@ -50,8 +49,8 @@ pub struct Session {
 pub struct NewSession {
     /// The owner: opaque, non-empty, at most 256 bytes.
     pub user_id: String,
-    /// `desktop`, `mobile`, `web` or `other`; anything else is `InvalidInput`.
-    pub client_kind: String,
+    /// Desktop, mobile, web or other (`parse_client_kind` reads a name).
+    pub client_kind: ClientKind,
     /// The client app's version.
     #[uniffi(default = None)]
     pub client_version: Option<String>,
@@ -154,7 +153,7 @@ pub struct Stats {
     pub created_last_24h: u64,
     /// Sessions created in the last 7 days.
     pub created_last_7d: u64,
-    /// Stored sessions per client kind (every kind present).
+    /// Stored sessions per client kind, by its name (`web`, …; every kind present).
     pub by_client_kind: HashMap<String, u64>,
     /// Mean of `last_active_at - created_at` over all stored sessions (0 when none).
     pub average_duration_ms: i64,
@@ -200,7 +199,7 @@ impl TryFrom<NewSession> for sessionkit::NewSession {
 
     fn try_from(n: NewSession) -> Result<Self> {
         Ok(sessionkit::NewSession {
-            client_kind: sessionkit::ClientKind::parse(&n.client_kind)?,
+            client_kind: n.client_kind.into(),
             metadata: n
                 .metadata
                 .as_deref()
@@ -228,7 +227,7 @@ impl TryFrom<sessionkit::Session> for Session {
             expires_at: s.expires_at,
             absolute_expires_at: s.absolute_expires_at,
             client: ClientInfo {
-                kind: s.client.kind.as_str().to_owned(),
+                kind: s.client.kind.into(),
                 version: s.client.version,
                 device: s.client.device,
             },
@@ -311,17 +310,14 @@ mod tests {
     fn new_session_fields_are_parsed_by_the_engine() {
         let new = NewSession {
             user_id: "alice".into(),
-            client_kind: "tablet".into(),
+            client_kind: ClientKind::Web,
             client_version: None,
             device: None,
             ip: None,
             user_agent: None,
             metadata: None,
         };
-        let err = sessionkit::NewSession::try_from(new.clone()).unwrap_err();
-        assert_eq!(err.kind(), "InvalidInput");
         let bad_json = NewSession {
-            client_kind: "web".into(),
             metadata: Some("{not json".into()),
             ..new
         };

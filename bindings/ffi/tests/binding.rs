@@ -4,14 +4,14 @@
 use std::sync::{Arc, Mutex};
 
 use sessionkit_ffi::{
-    Config, Event, EventListener, ListOptions, ManualClock, NewSession, SessionManager,
-    SessionkitError, StateCodec,
+    parse_client_kind, ClientKind, Config, Event, EventListener, ListOptions, ManualClock,
+    NewSession, SessionManager, SessionkitError, StateCodec,
 };
 
 fn new_session(user: &str, kind: &str) -> NewSession {
     NewSession {
         user_id: user.into(),
-        client_kind: kind.into(),
+        client_kind: parse_client_kind(kind.into()).unwrap(),
         client_version: None,
         device: None,
         ip: None,
@@ -106,7 +106,7 @@ fn arguments_are_parsed_by_the_engine_and_errors_keep_their_fields() {
         .list_user_sessions("bob".into(), ListOptions::default())
         .unwrap();
     assert_eq!(page.items.len(), 1);
-    assert_eq!(page.items[0].client.kind, "mobile");
+    assert_eq!(page.items[0].client.kind, ClientKind::Mobile);
     assert_eq!(manager.stats().unwrap().by_client_kind["mobile"], 1);
 }
 

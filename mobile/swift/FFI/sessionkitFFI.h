@@ -732,6 +732,21 @@ RustBuffer uniffi_sessionkit_ffi_fn_func_default_config(RustCallStatus *_Nonnull
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_FN_FUNC_PARSE_CLIENT_KIND
+#define UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_FN_FUNC_PARSE_CLIENT_KIND
+RustBuffer uniffi_sessionkit_ffi_fn_func_parse_client_kind(RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_FN_FUNC_PARSE_CONTEXT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_FN_FUNC_PARSE_CONTEXT_POLICY
+RustBuffer uniffi_sessionkit_ffi_fn_func_parse_context_policy(RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_FN_FUNC_PARSE_SESSION_LIMIT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_FN_FUNC_PARSE_SESSION_LIMIT_POLICY
+RustBuffer uniffi_sessionkit_ffi_fn_func_parse_session_limit_policy(RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_SESSIONKIT_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_SESSIONKIT_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_sessionkit_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -995,6 +1010,24 @@ void ffi_sessionkit_ffi_rust_future_complete_void(uint64_t handle, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_DEFAULT_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_DEFAULT_CONFIG
 uint16_t uniffi_sessionkit_ffi_checksum_func_default_config(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_PARSE_CLIENT_KIND
+#define UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_PARSE_CLIENT_KIND
+uint16_t uniffi_sessionkit_ffi_checksum_func_parse_client_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_PARSE_CONTEXT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_PARSE_CONTEXT_POLICY
+uint16_t uniffi_sessionkit_ffi_checksum_func_parse_context_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_PARSE_SESSION_LIMIT_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_SESSIONKIT_FFI_CHECKSUM_FUNC_PARSE_SESSION_LIMIT_POLICY
+uint16_t uniffi_sessionkit_ffi_checksum_func_parse_session_limit_policy(void
     
 );
 #endif

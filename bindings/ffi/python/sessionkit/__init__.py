@@ -6,10 +6,10 @@ returns plain dataclasses with the SPEC field names, and raises one exception ty
 :class:`SessionkitError`, whose ``kind`` names the SPEC §5 variant. Every rule lives in the
 engine; nothing here decides anything.
 
->>> from sessionkit import SessionManager, Config, ManualClock
+>>> from sessionkit import ClientKind, SessionManager, Config, ManualClock
 >>> clock = ManualClock(1_700_000_000_000)
 >>> manager = SessionManager.open_memory(Config(idle_timeout_ms=600_000), clock)
->>> created = manager.create(user_id="alice", client_kind="web")
+>>> created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
 >>> manager.validate(created.token).user_id
 'alice'
 
@@ -29,7 +29,9 @@ from ._native import sessionkit as _ffi
 
 __all__ = [
     "ClientInfo",
+    "ClientKind",
     "Config",
+    "ContextPolicy",
     "Created",
     "DecodedState",
     "EncodedState",
@@ -40,6 +42,7 @@ __all__ = [
     "NewSession",
     "Page",
     "Session",
+    "SessionLimitPolicy",
     "SessionManager",
     "SessionkitError",
     "State",
@@ -47,15 +50,28 @@ __all__ = [
     "Stats",
     "Subscription",
     "default_config",
+    "parse_client_kind",
+    "parse_context_policy",
+    "parse_session_limit_policy",
 ]
 
 _log = logging.getLogger("sessionkit")
 
 #: Timeouts, limits and state settings; keyword arguments, all optional (SPEC §1 names):
 #: ``idle_timeout_ms``, ``absolute_timeout_ms``, ``touch_interval_ms``,
-#: ``max_sessions_per_user``, ``session_limit_policy`` (``"reject"`` or ``"evict_oldest"``),
-#: ``state_compression_threshold``, ``state_max_bytes``.
+#: ``max_sessions_per_user``, ``session_limit_policy`` (a :class:`SessionLimitPolicy`; None:
+#: ``REJECT``), ``state_compression_threshold``, ``state_max_bytes``, ``context_policy`` (a
+#: :class:`ContextPolicy`; None: ``SIGNAL``).
 Config = _ffi.Config
+
+#: The kind of client a session belongs to: ``DESKTOP``, ``MOBILE``, ``WEB``, ``OTHER``.
+ClientKind = _ffi.ClientKind
+
+#: At ``max_sessions_per_user``: ``REJECT`` the new session or ``EVICT_OLDEST``.
+SessionLimitPolicy = _ffi.SessionLimitPolicy
+
+#: On a changed IP or User-Agent in ``validate_in_context``: ``SIGNAL`` or ``STRICT`` (refuse).
+ContextPolicy = _ffi.ContextPolicy
 
 #: A clock that only moves when told to: ``ManualClock(start_ms)``, ``.advance(ms)``,
 #: ``.set(now_ms)``, ``.now_ms()``.
@@ -186,8 +202,8 @@ def _dumps(name: str, value: JSON) -> str:
 class ClientInfo:
     """The client a session belongs to."""
 
-    kind: str
-    """``desktop``, ``mobile``, ``web`` or ``other``."""
+    kind: ClientKind
+    """``DESKTOP``, ``MOBILE``, ``WEB`` or ``OTHER``."""
     version: Optional[str] = None
     """The client app's version."""
     device: Optional[str] = None
@@ -245,7 +261,7 @@ class NewSession:
     """What ``create`` needs. ``metadata`` must be a dict (a JSON object)."""
 
     user_id: str
-    client_kind: str
+    client_kind: ClientKind
     client_version: Optional[str] = None
     device: Optional[str] = None
     ip: Optional[str] = None
@@ -394,8 +410,24 @@ class DecodedState:
     checksum: str
 
 
+def parse_client_kind(name: str) -> ClientKind:
+    """The client kind named ``name`` (``desktop``, ``mobile``, ``web``, ``other``, exactly);
+    anything else is ``InvalidInput`` on ``client_kind``."""
+    return _call(_ffi.parse_client_kind, name)
+
+
+def parse_session_limit_policy(name: str) -> SessionLimitPolicy:
+    """The policy named ``reject`` or ``evict_oldest``; else ``InvalidInput``."""
+    return _call(_ffi.parse_session_limit_policy, name)
+
+
+def parse_context_policy(name: str) -> ContextPolicy:
+    """The policy named ``signal`` or ``strict``; else ``InvalidInput``."""
+    return _call(_ffi.parse_context_policy, name)
+
+
 def default_config() -> Config:
-    """The engine's default configuration (equal to ``Config()``)."""
+    """The engine's default configuration: ``Config()``'s values, with the policies named."""
     return _ffi.default_config()
 
 
@@ -517,11 +549,11 @@ class SessionManager:
     def create(
         self,
         new_session: Union[NewSession, Mapping[str, Any], str, None] = None,
-        client_kind: Optional[str] = None,
+        client_kind: Optional[ClientKind] = None,
         **fields: Any,
     ) -> Created:
         """Starts a session: ``create(user_id=…, client_kind=…, device=…, metadata={…})``,
-        ``create("alice", "web")`` or ``create(NewSession(…))``. The token is returned once."""
+        ``create("alice", ClientKind.WEB)`` or ``create(NewSession(…))``. The token is returned once."""
         if isinstance(new_session, NewSession):
             if client_kind is not None or fields:
                 raise TypeError("pass either a NewSession or fields, not both")
@@ -547,7 +579,7 @@ class SessionManager:
         self, token: str, ip: Optional[str] = None, user_agent: Optional[str] = None
     ) -> Session:
         """``validate``, comparing the request's IP and User-Agent with the stored ones: a
-        difference emits ``ContextChanged``; with ``context_policy="strict"`` it is refused
+        difference emits ``ContextChanged``; with ``context_policy=ContextPolicy.STRICT`` it is refused
         (``InvalidToken``)."""
         return Session._of(_call(self._native.validate_in_context, token, ip, user_agent))
 

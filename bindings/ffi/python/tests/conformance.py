@@ -8,13 +8,23 @@ with the same rules as the Rust runner (``core/sessionkit/src/testing``).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import sessionkit
-from sessionkit import Config, ManualClock, NewSession, SessionManager, SessionkitError
+from sessionkit import (
+    Config,
+    ManualClock,
+    NewSession,
+    SessionManager,
+    SessionkitError,
+    parse_client_kind,
+    parse_context_policy,
+    parse_session_limit_policy,
+)
 
 DEFAULT_CLOCK_START_MS = 1_700_000_000_000
 
@@ -171,6 +181,17 @@ def to_json(value: Any) -> Any:
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_json(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.name.lower()
+    return value
+
+
+def config_value(name: str, value: Any) -> Any:
+    """A scenario's config value as ``Config`` takes it: the policies' names as enums."""
+    if name == "session_limit_policy":
+        return parse_session_limit_policy(value)
+    if name == "context_policy":
+        return parse_context_policy(value)
     return value
 
 
@@ -207,7 +228,7 @@ def call(manager: SessionManager, op: str, args: Dict[str, Any]) -> Any:
     if op == "create":
         new = NewSession(
             user_id=arg(args, "user_id"),
-            client_kind=arg(args, "client_kind"),
+            client_kind=parse_client_kind(arg(args, "client_kind")),
             client_version=args.get("client_version"),
             device=args.get("device"),
             ip=args.get("ip"),
@@ -277,7 +298,7 @@ def check_step(step: Dict[str, Any], refs: Refs, ok: bool, value: Any) -> None:
 
 def run(scenario: Dict[str, Any], open_manager: Opener) -> None:
     """Runs one scenario; raises AssertionError naming the failing step."""
-    config = Config(**scenario.get("config", {}))
+    config = Config(**{k: config_value(k, v) for k, v in scenario.get("config", {}).items()})
     clock = ManualClock(scenario.get("clock_start_ms", DEFAULT_CLOCK_START_MS))
     open_error = scenario.get("open_error")
     try:

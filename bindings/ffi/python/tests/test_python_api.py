@@ -9,13 +9,16 @@ import pytest
 
 import sessionkit
 from sessionkit import (
+    ClientKind,
     Config,
+    ContextPolicy,
     Created,
     Event,
     ListOptions,
     ManualClock,
     NewSession,
     SessionManager,
+    SessionLimitPolicy,
     SessionkitError,
 )
 
@@ -33,28 +36,33 @@ def manager(clock):
 
 
 def test_config_defaults_are_the_engines_and_all_keywords_optional():
-    assert Config() == sessionkit.default_config()
-    c = Config(idle_timeout_ms=60_000, max_sessions_per_user=2, session_limit_policy="evict_oldest")
+    defaults = sessionkit.default_config()
+    assert SessionManager.open_memory(Config()).config() == defaults
+    assert (defaults.session_limit_policy, defaults.context_policy) == (
+        SessionLimitPolicy.REJECT,
+        ContextPolicy.SIGNAL,
+    )
+    c = Config(idle_timeout_ms=60_000, max_sessions_per_user=2, session_limit_policy=SessionLimitPolicy.EVICT_OLDEST)
     assert c.idle_timeout_ms == 60_000
     assert c.absolute_timeout_ms == 30 * 24 * 3600 * 1000
     assert c.max_sessions_per_user == 2
     assert Config().max_sessions_per_user is None
-    assert Config().session_limit_policy == "reject"
+    assert Config().session_limit_policy is None
 
 
 def test_open_memory_without_config_or_clock_uses_defaults():
     m = SessionManager.open_memory(Config())
-    created = m.create(user_id="u", client_kind="web")
+    created = m.create(user_id="u", client_kind=ClientKind.WEB)
     assert abs(created.session.created_at - m.now()) < 60_000
-    assert m.config() == Config()
+    assert m.config() == sessionkit.default_config()
 
 
 def test_create_accepts_keywords_positional_mapping_and_new_session(manager):
-    a = manager.create(user_id="alice", client_kind="web", device="Firefox", metadata={"theme": "dark"})
-    b = manager.create("alice", "mobile")
-    c = manager.create({"user_id": "alice", "client_kind": "desktop"})
-    d = manager.create(NewSession(user_id="alice", client_kind="other", ip="::1"))
-    assert [x.session.client.kind for x in (a, b, c, d)] == ["web", "mobile", "desktop", "other"]
+    a = manager.create(user_id="alice", client_kind=ClientKind.WEB, device="Firefox", metadata={"theme": "dark"})
+    b = manager.create("alice", ClientKind.MOBILE)
+    c = manager.create({"user_id": "alice", "client_kind": ClientKind.DESKTOP})
+    d = manager.create(NewSession(user_id="alice", client_kind=ClientKind.OTHER, ip="::1"))
+    assert [x.session.client.kind for x in (a, b, c, d)] == [ClientKind.WEB, ClientKind.MOBILE, ClientKind.DESKTOP, ClientKind.OTHER]
     assert a.session.metadata == {"theme": "dark"}
     assert a.session.client.device == "Firefox"
     assert d.session.ip == "::1"
@@ -62,19 +70,19 @@ def test_create_accepts_keywords_positional_mapping_and_new_session(manager):
 
 
 def test_records_carry_spec_field_names(manager, clock):
-    created = manager.create(user_id="alice", client_kind="web")
+    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
     assert isinstance(created, Created)
     s = manager.validate(created.token)
     assert (s.id, s.user_id, s.active) == (created.session.id, "alice", True)
     assert s.created_at == s.last_active_at == START
     assert s.expires_at == START + 30 * 60 * 1000
     assert s.absolute_expires_at == START + 30 * 24 * 3600 * 1000
-    assert (s.client.kind, s.client.version, s.client.device, s.ip, s.user_agent) == ("web", None, None, None, None)
+    assert (s.client.kind, s.client.version, s.client.device, s.ip, s.user_agent) == (ClientKind.WEB, None, None, None, None)
     assert s.metadata == {}
 
 
 def test_token_is_not_in_repr(manager):
-    created = manager.create(user_id="alice", client_kind="web")
+    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
     secret = created.token.split(".")[1]
     for text in (repr(created), str(created), f"{created!r}", repr([created])):
         assert secret not in text
@@ -86,7 +94,7 @@ def test_token_is_not_in_the_native_records_repr(manager):
 
     created = manager._native.create(
         ffi.NewSession(
-            user_id="alice", client_kind="web", client_version=None, device=None,
+            user_id="alice", client_kind=ClientKind.WEB, client_version=None, device=None,
             ip=None, user_agent=None, metadata=None,
         )
     )
@@ -96,7 +104,7 @@ def test_token_is_not_in_the_native_records_repr(manager):
 
 
 def test_json_values_are_native(manager):
-    sid = manager.create(user_id="alice", client_kind="web").session.id
+    sid = manager.create(user_id="alice", client_kind=ClientKind.WEB).session.id
     data = {"cart": [1, 2.5, None, True, "x"], "nested": {"deep": {"n": 10**18}}}
     assert manager.put_state(sid, data, expected_version=0) == 1
     state = manager.get_state(sid)
@@ -111,7 +119,7 @@ def test_json_values_are_native(manager):
 
 
 def test_exceptions_carry_kind_and_fields(manager):
-    sid = manager.create(user_id="alice", client_kind="web").session.id
+    sid = manager.create(user_id="alice", client_kind=ClientKind.WEB).session.id
     manager.put_state(sid, {"v": 1})
     with pytest.raises(SessionkitError) as caught:
         manager.put_state(sid, {"v": 2}, expected_version=7)
@@ -133,8 +141,9 @@ def test_exceptions_carry_kind_and_fields(manager):
     assert caught.value.kind == "NotFound"
 
     with pytest.raises(SessionkitError) as caught:
-        manager.create(user_id="alice", client_kind="tablet")
+        sessionkit.parse_client_kind("tablet")
     assert (caught.value.kind, caught.value.field) == ("InvalidInput", "client_kind")
+    assert sessionkit.parse_client_kind("web") == ClientKind.WEB
 
     with pytest.raises(SessionkitError) as caught:
         manager.put_state(sid, {"x": float("nan")})
@@ -147,7 +156,7 @@ def test_exceptions_carry_kind_and_fields(manager):
 
 def test_limit_exceeded_carries_what():
     m = SessionManager.open_memory(Config(state_max_bytes=16))
-    sid = m.create(user_id="u", client_kind="web").session.id
+    sid = m.create(user_id="u", client_kind=ClientKind.WEB).session.id
     with pytest.raises(SessionkitError) as caught:
         m.put_state(sid, {"text": "x" * 100})
     assert (caught.value.kind, caught.value.what) == ("LimitExceeded", "state_max_bytes")
@@ -158,13 +167,20 @@ def test_invalid_config_is_invalid_input_at_open(tmp_path):
         SessionManager.open_memory(Config(idle_timeout_ms=0))
     assert (caught.value.kind, caught.value.field) == ("InvalidInput", "idle_timeout_ms")
     with pytest.raises(SessionkitError) as caught:
-        SessionManager.open_sqlite(tmp_path / "x.db", Config(session_limit_policy="newest"))
-    assert caught.value.field == "session_limit_policy"
+        SessionManager.open_sqlite(tmp_path / "x.db", Config(idle_timeout_ms=0))
+    assert caught.value.field == "idle_timeout_ms"
     assert not (tmp_path / "x.db").exists(), "bad config must not create the database"
+    with pytest.raises(SessionkitError.InvalidInput) as caught:
+        sessionkit.parse_session_limit_policy("newest")
+    assert caught.value.field == "session_limit_policy"
+    assert sessionkit.parse_session_limit_policy("evict_oldest") == SessionLimitPolicy.EVICT_OLDEST
+    with pytest.raises(SessionkitError.InvalidInput) as caught:
+        sessionkit.parse_context_policy("Strict")
+    assert caught.value.field == "context_policy"
 
 
 def test_expiry_with_the_manual_clock(manager, clock):
-    token = manager.create(user_id="alice", client_kind="web").token
+    token = manager.create(user_id="alice", client_kind=ClientKind.WEB).token
     assert clock.advance(31 * 60 * 1000) == START + 31 * 60 * 1000
     with pytest.raises(SessionkitError) as caught:
         manager.validate(token)
@@ -175,7 +191,7 @@ def test_listener_is_called_back_and_unsubscribed(manager):
     seen = []
     sub = manager.subscribe(seen.append)
     assert sub.active
-    created = manager.create(user_id="alice", client_kind="web")
+    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
     manager.put_state(created.session.id, {"a": 1})
     manager.revoke(created.session.id)
     assert [e.type for e in seen] == ["Created", "StateChanged", "Revoked"]
@@ -184,7 +200,7 @@ def test_listener_is_called_back_and_unsubscribed(manager):
     assert (seen[1]["type"], seen[1]["version"], seen[1].get("removed")) == ("StateChanged", 1, None)
     sub.close()
     assert not sub.active
-    manager.create(user_id="bob", client_kind="web")
+    manager.create(user_id="bob", client_kind=ClientKind.WEB)
     assert len(seen) == 3
     sub.close()  # twice is fine
 
@@ -192,16 +208,16 @@ def test_listener_is_called_back_and_unsubscribed(manager):
 def test_subscription_as_context_manager_and_by_garbage_collection(manager):
     seen = []
     with manager.subscribe(seen.append):
-        manager.create(user_id="a", client_kind="web")
-    manager.create(user_id="b", client_kind="web")
+        manager.create(user_id="a", client_kind=ClientKind.WEB)
+    manager.create(user_id="b", client_kind=ClientKind.WEB)
     assert len(seen) == 1
 
     other = []
     sub = manager.subscribe(other.append)
-    manager.create(user_id="c", client_kind="web")
+    manager.create(user_id="c", client_kind=ClientKind.WEB)
     del sub
     gc.collect()
-    manager.create(user_id="d", client_kind="web")
+    manager.create(user_id="d", client_kind=ClientKind.WEB)
     assert [e.user_id for e in other] == ["c"]
 
 
@@ -211,7 +227,7 @@ def test_a_failing_listener_does_not_fail_the_operation(manager, caplog):
 
     seen = []
     with manager.subscribe(boom), manager.subscribe(seen.append):
-        created = manager.create(user_id="alice", client_kind="web")
+        created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
     assert manager.get(created.session.id).user_id == "alice"
     assert [e.type for e in seen] == ["Created"]
     assert "listener bug" in caplog.text
@@ -225,14 +241,14 @@ def test_listener_may_call_back_into_the_manager(manager):
             users.append(manager.get(event.session_id).user_id)
 
     with manager.subscribe(on_event):
-        manager.create(user_id="alice", client_kind="web")
+        manager.create(user_id="alice", client_kind=ClientKind.WEB)
     assert users == ["alice"]
 
 
 def test_listing_and_sign_out_everywhere_else(manager, clock):
     ids = []
     for _ in range(3):
-        ids.append(manager.create(user_id="alice", client_kind="web").session.id)
+        ids.append(manager.create(user_id="alice", client_kind=ClientKind.WEB).session.id)
         clock.advance(1000)
     page = manager.list_user_sessions("alice", limit=2)
     assert [s.id for s in page.items] == [ids[2], ids[1]]
@@ -250,7 +266,7 @@ def test_listing_and_sign_out_everywhere_else(manager, clock):
 
 
 def test_rotate_and_cleanup(manager, clock):
-    created = manager.create(user_id="alice", client_kind="web")
+    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
     rotated = manager.rotate(created.session.id)
     assert rotated.session.id != created.session.id
     with pytest.raises(SessionkitError):
@@ -267,7 +283,7 @@ def test_rotate_and_cleanup(manager, clock):
 def test_sqlite_file_persists_across_managers(tmp_path, clock):
     path = tmp_path / "sessions.db"
     first = SessionManager.open_sqlite(path, Config(), clock)
-    created = first.create(user_id="alice", client_kind="mobile", metadata={"k": 1})
+    created = first.create(user_id="alice", client_kind=ClientKind.MOBILE, metadata={"k": 1})
     first.put_state(created.session.id, {"draft": "hi"})
     del first
     gc.collect()
@@ -287,7 +303,7 @@ def test_a_database_that_is_not_sqlite_is_a_storage_error(tmp_path):
 
 def test_threads_share_one_manager(tmp_path):
     manager = SessionManager.open_sqlite(tmp_path / "t.db", Config())
-    tokens = [manager.create(user_id=f"u{i}", client_kind="web").token for i in range(8)]
+    tokens = [manager.create(user_id=f"u{i}", client_kind=ClientKind.WEB).token for i in range(8)]
     errors = []
 
     def work(token):
@@ -312,9 +328,9 @@ def test_public_names():
 
 
 def test_revoke_all_and_delete_user_sessions(manager):
-    a = manager.create(user_id="a", client_kind="web")
-    manager.create(user_id="b", client_kind="web")
-    manager.create(user_id="b", client_kind="mobile")
+    a = manager.create(user_id="a", client_kind=ClientKind.WEB)
+    manager.create(user_id="b", client_kind=ClientKind.WEB)
+    manager.create(user_id="b", client_kind=ClientKind.MOBILE)
     assert manager.delete_user_sessions("b") == 2
     assert manager.revoke_all_sessions() == 1
     with pytest.raises(SessionkitError) as err:
@@ -323,14 +339,14 @@ def test_revoke_all_and_delete_user_sessions(manager):
 
 
 def test_validate_in_context_signals_and_the_strict_policy_refuses(clock):
-    for policy in ("signal", "strict"):
+    for policy in (ContextPolicy.SIGNAL, ContextPolicy.STRICT):
         m = SessionManager.open_memory(Config(context_policy=policy), clock)
         seen = []
         sub = m.subscribe(seen.append)
-        created = m.create(user_id="u", client_kind="web", ip="192.0.2.1", user_agent="app/1")
+        created = m.create(user_id="u", client_kind=ClientKind.WEB, ip="192.0.2.1", user_agent="app/1")
         m.validate_in_context(created.token, "192.0.2.1", "app/1")
         assert [e.type for e in seen] == ["Created"]
-        if policy == "signal":
+        if policy == ContextPolicy.SIGNAL:
             m.validate_in_context(created.token, "198.51.100.2", "app/1")
         else:
             with pytest.raises(SessionkitError) as err:
@@ -351,7 +367,7 @@ def test_state_is_encrypted_at_rest_with_the_callers_keys(tmp_path):
     key2 = "2:" + base64.b64encode(bytes(range(32, 64))).decode()
     path = tmp_path / "sessions.db"
     manager = SessionManager.open_sqlite(path, state_keys=key1)
-    created = manager.create(user_id="alice", client_kind="mobile")
+    created = manager.create(user_id="alice", client_kind=ClientKind.MOBILE)
     manager.put_state(created.session.id, {"secret": "plans"})
     assert manager.get_state(created.session.id).data == {"secret": "plans"}
     del manager
@@ -387,15 +403,15 @@ def _export_all(manager, limit=2):
 
 def test_export_import_round_trip_memory_sqlite_memory(clock, tmp_path):
     source = SessionManager.open_memory(Config(), clock)
-    a = source.create(user_id="alice", client_kind="web", metadata={"theme": "dark"})
-    b = source.create(user_id="bob", client_kind="mobile")
-    c = source.create(user_id="carol", client_kind="desktop")
+    a = source.create(user_id="alice", client_kind=ClientKind.WEB, metadata={"theme": "dark"})
+    b = source.create(user_id="bob", client_kind=ClientKind.MOBILE)
+    c = source.create(user_id="carol", client_kind=ClientKind.DESKTOP)
     source.put_state(a.session.id, {"cart": [1, 2, 3]})
     source.put_state(b.session.id, {"draft": "x"})
     source.clear_state(b.session.id)
     source.revoke(c.session.id)
     exported = _export_all(source)
-    assert [r["session"]["id"] for r in exported] == sorted(x.session.id for x in (a, b, c))
+    assert sorted(r["session"]["id"] for r in exported) == sorted(x.session.id for x in (a, b, c))
     assert all("token" not in r and r["token_hash"] for r in exported)
 
     sqlite = SessionManager.open_sqlite(tmp_path / "sessions.db", Config(), clock)
@@ -421,7 +437,7 @@ def test_export_import_round_trip_memory_sqlite_memory(clock, tmp_path):
 def test_a_bad_import_record_is_refused_and_nothing_is_imported(clock):
     source = SessionManager.open_memory(Config(), clock)
     for user in ("a", "b"):
-        source.create(user_id=user, client_kind="web")
+        source.create(user_id=user, client_kind=ClientKind.WEB)
     good = _export_all(source)
     target = SessionManager.open_memory(Config(), clock)
     with pytest.raises(SessionkitError.InvalidInput) as err:

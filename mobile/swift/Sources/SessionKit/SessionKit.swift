@@ -2199,7 +2199,7 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
     /**
      * As `validate`, comparing the request's IP address and User-Agent (either may be unknown)
      * with the session's stored ones: a difference emits `ContextChanged`, and with
-     * `context_policy = "strict"` refuses the request with `InvalidToken`.
+     * `context_policy = Strict` refuses the request with `InvalidToken`.
      */
     func validateInContext(token: String, ip: String?, userAgent: String?) throws  -> Session
     
@@ -2638,7 +2638,7 @@ open func validate(token: String)throws  -> Session  {
     /**
      * As `validate`, comparing the request's IP address and User-Agent (either may be unknown)
      * with the session's stored ones: a difference emits `ContextChanged`, and with
-     * `context_policy = "strict"` refuses the request with `InvalidToken`.
+     * `context_policy = Strict` refuses the request with `InvalidToken`.
      */
 open func validateInContext(token: String, ip: String?, userAgent: String?)throws  -> Session  {
     return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
@@ -3016,9 +3016,9 @@ public func FfiConverterTypeSubscription_lower(_ value: Subscription) -> UInt64 
  */
 public struct ClientInfo: Equatable, Hashable {
     /**
-     * `desktop`, `mobile`, `web` or `other`.
+     * Desktop, mobile, web or other.
      */
-    public var kind: String
+    public var kind: ClientKind
     /**
      * The client app's version, if known.
      */
@@ -3032,8 +3032,8 @@ public struct ClientInfo: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * `desktop`, `mobile`, `web` or `other`.
-         */kind: String, 
+         * Desktop, mobile, web or other.
+         */kind: ClientKind, 
         /**
          * The client app's version, if known.
          */version: String?, 
@@ -3061,14 +3061,14 @@ public struct FfiConverterTypeClientInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientInfo {
         return
             try ClientInfo(
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeClientKind.read(from: &buf), 
                 version: FfiConverterOptionString.read(from: &buf), 
                 device: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ClientInfo, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeClientKind.write(value.kind, into: &buf)
         FfiConverterOptionString.write(value.version, into: &buf)
         FfiConverterOptionString.write(value.device, into: &buf)
     }
@@ -3362,7 +3362,9 @@ public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustB
  * Timeouts, limits and state settings (SPEC §1). Times are milliseconds, sizes bytes.
  *
  * The defaults are the engine's (checked by a test); invalid values are refused when a manager
- * is opened, with `InvalidInput` naming the field.
+ * is opened, with `InvalidInput` naming the field. The two policies are unset in `Config()`
+ * (uniffi gives enum fields no default value) and then the engine's defaults, `Reject` and
+ * `Signal`; a manager's `config()` always names them.
  */
 public struct Config: Equatable, Hashable {
     /**
@@ -3382,10 +3384,10 @@ public struct Config: Equatable, Hashable {
      */
     public var maxSessionsPerUser: UInt32?
     /**
-     * What happens at the per-user limit: `"reject"` (default) refuses the new session,
-     * `"evict_oldest"` revokes the least recently active ones to make room.
+     * What happens at the per-user limit: `Reject` (unset: the default) refuses the new
+     * session, `EvictOldest` revokes the least recently active ones to make room.
      */
-    public var sessionLimitPolicy: String
+    public var sessionLimitPolicy: SessionLimitPolicy?
     /**
      * State larger than this (serialized JSON bytes) is stored compressed (default 10 KiB).
      */
@@ -3396,9 +3398,9 @@ public struct Config: Equatable, Hashable {
     public var stateMaxBytes: UInt64
     /**
      * What `validate_in_context` does when a request's IP or User-Agent differs from the
-     * stored ones: `"signal"` (default) emits `ContextChanged`, `"strict"` also refuses.
+     * stored ones: `Signal` (unset: the default) emits `ContextChanged`, `Strict` also refuses.
      */
-    public var contextPolicy: String
+    public var contextPolicy: ContextPolicy?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3416,9 +3418,9 @@ public struct Config: Equatable, Hashable {
          * Live sessions allowed per user; unset (default) for no limit.
          */maxSessionsPerUser: UInt32? = nil, 
         /**
-         * What happens at the per-user limit: `"reject"` (default) refuses the new session,
-         * `"evict_oldest"` revokes the least recently active ones to make room.
-         */sessionLimitPolicy: String = "reject", 
+         * What happens at the per-user limit: `Reject` (unset: the default) refuses the new
+         * session, `EvictOldest` revokes the least recently active ones to make room.
+         */sessionLimitPolicy: SessionLimitPolicy? = nil, 
         /**
          * State larger than this (serialized JSON bytes) is stored compressed (default 10 KiB).
          */stateCompressionThreshold: UInt64 = UInt64(10240), 
@@ -3427,8 +3429,8 @@ public struct Config: Equatable, Hashable {
          */stateMaxBytes: UInt64 = UInt64(5242880), 
         /**
          * What `validate_in_context` does when a request's IP or User-Agent differs from the
-         * stored ones: `"signal"` (default) emits `ContextChanged`, `"strict"` also refuses.
-         */contextPolicy: String = "signal") {
+         * stored ones: `Signal` (unset: the default) emits `ContextChanged`, `Strict` also refuses.
+         */contextPolicy: ContextPolicy? = nil) {
         self.idleTimeoutMs = idleTimeoutMs
         self.absoluteTimeoutMs = absoluteTimeoutMs
         self.touchIntervalMs = touchIntervalMs
@@ -3459,10 +3461,10 @@ public struct FfiConverterTypeConfig: FfiConverterRustBuffer {
                 absoluteTimeoutMs: FfiConverterInt64.read(from: &buf), 
                 touchIntervalMs: FfiConverterInt64.read(from: &buf), 
                 maxSessionsPerUser: FfiConverterOptionUInt32.read(from: &buf), 
-                sessionLimitPolicy: FfiConverterString.read(from: &buf), 
+                sessionLimitPolicy: FfiConverterOptionTypeSessionLimitPolicy.read(from: &buf), 
                 stateCompressionThreshold: FfiConverterUInt64.read(from: &buf), 
                 stateMaxBytes: FfiConverterUInt64.read(from: &buf), 
-                contextPolicy: FfiConverterString.read(from: &buf)
+                contextPolicy: FfiConverterOptionTypeContextPolicy.read(from: &buf)
         )
     }
 
@@ -3471,10 +3473,10 @@ public struct FfiConverterTypeConfig: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.absoluteTimeoutMs, into: &buf)
         FfiConverterInt64.write(value.touchIntervalMs, into: &buf)
         FfiConverterOptionUInt32.write(value.maxSessionsPerUser, into: &buf)
-        FfiConverterString.write(value.sessionLimitPolicy, into: &buf)
+        FfiConverterOptionTypeSessionLimitPolicy.write(value.sessionLimitPolicy, into: &buf)
         FfiConverterUInt64.write(value.stateCompressionThreshold, into: &buf)
         FfiConverterUInt64.write(value.stateMaxBytes, into: &buf)
-        FfiConverterString.write(value.contextPolicy, into: &buf)
+        FfiConverterOptionTypeContextPolicy.write(value.contextPolicy, into: &buf)
     }
 }
 
@@ -3923,9 +3925,9 @@ public struct NewSession: Equatable, Hashable {
      */
     public var userId: String
     /**
-     * `desktop`, `mobile`, `web` or `other`; anything else is `InvalidInput`.
+     * Desktop, mobile, web or other (`parse_client_kind` reads a name).
      */
-    public var clientKind: String
+    public var clientKind: ClientKind
     /**
      * The client app's version.
      */
@@ -3954,8 +3956,8 @@ public struct NewSession: Equatable, Hashable {
          * The owner: opaque, non-empty, at most 256 bytes.
          */userId: String, 
         /**
-         * `desktop`, `mobile`, `web` or `other`; anything else is `InvalidInput`.
-         */clientKind: String, 
+         * Desktop, mobile, web or other (`parse_client_kind` reads a name).
+         */clientKind: ClientKind, 
         /**
          * The client app's version.
          */clientVersion: String? = nil, 
@@ -3997,7 +3999,7 @@ public struct FfiConverterTypeNewSession: FfiConverterRustBuffer {
         return
             try NewSession(
                 userId: FfiConverterString.read(from: &buf), 
-                clientKind: FfiConverterString.read(from: &buf), 
+                clientKind: FfiConverterTypeClientKind.read(from: &buf), 
                 clientVersion: FfiConverterOptionString.read(from: &buf), 
                 device: FfiConverterOptionString.read(from: &buf), 
                 ip: FfiConverterOptionString.read(from: &buf), 
@@ -4008,7 +4010,7 @@ public struct FfiConverterTypeNewSession: FfiConverterRustBuffer {
 
     public static func write(_ value: NewSession, into buf: inout [UInt8]) {
         FfiConverterString.write(value.userId, into: &buf)
-        FfiConverterString.write(value.clientKind, into: &buf)
+        FfiConverterTypeClientKind.write(value.clientKind, into: &buf)
         FfiConverterOptionString.write(value.clientVersion, into: &buf)
         FfiConverterOptionString.write(value.device, into: &buf)
         FfiConverterOptionString.write(value.ip, into: &buf)
@@ -4490,7 +4492,7 @@ public struct Stats: Equatable, Hashable {
      */
     public var createdLast7d: UInt64
     /**
-     * Stored sessions per client kind (every kind present).
+     * Stored sessions per client kind, by its name (`web`, …; every kind present).
      */
     public var byClientKind: [String: UInt64]
     /**
@@ -4514,7 +4516,7 @@ public struct Stats: Equatable, Hashable {
          * Sessions created in the last 7 days.
          */createdLast7d: UInt64, 
         /**
-         * Stored sessions per client kind (every kind present).
+         * Stored sessions per client kind, by its name (`web`, …; every kind present).
          */byClientKind: [String: UInt64], 
         /**
          * Mean of `last_active_at - created_at` over all stored sessions (0 when none).
@@ -4857,6 +4859,101 @@ public func FfiConverterTypeClientEvent_lower(_ value: ClientEvent) -> RustBuffe
 
 
 /**
+ * What kind of client a session belongs to.
+ */
+
+public enum ClientKind: Equatable, Hashable {
+    
+    /**
+     * A desktop application (`desktop`).
+     */
+    case desktop
+    /**
+     * A mobile application (`mobile`).
+     */
+    case mobile
+    /**
+     * A web browser (`web`).
+     */
+    case web
+    /**
+     * Anything else (`other`): a CLI, a server-side job, …
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ClientKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClientKind: FfiConverterRustBuffer {
+    typealias SwiftType = ClientKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClientKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .desktop
+        
+        case 2: return .mobile
+        
+        case 3: return .web
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ClientKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .desktop:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .mobile:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .web:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientKind_lift(_ buf: RustBuffer) throws -> ClientKind {
+    return try FfiConverterTypeClientKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClientKind_lower(_ value: ClientKind) -> RustBuffer {
+    return FfiConverterTypeClientKind.lower(value)
+}
+
+
+
+/**
  * Where the connection stands.
  */
 
@@ -4967,6 +5064,82 @@ public func FfiConverterTypeConnectionState_lift(_ buf: RustBuffer) throws -> Co
 #endif
 public func FfiConverterTypeConnectionState_lower(_ value: ConnectionState) -> RustBuffer {
     return FfiConverterTypeConnectionState.lower(value)
+}
+
+
+
+/**
+ * What `validate_in_context` does when a request's IP or User-Agent differs from the stored
+ * ones.
+ */
+
+public enum ContextPolicy: Equatable, Hashable {
+    
+    /**
+     * Accept the request and emit `ContextChanged` (`signal`, the default).
+     */
+    case signal
+    /**
+     * Refuse the request with `InvalidToken` and emit `ContextChanged` (`strict`).
+     */
+    case strict
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ContextPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeContextPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = ContextPolicy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ContextPolicy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .signal
+        
+        case 2: return .strict
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ContextPolicy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .signal:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .strict:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContextPolicy_lift(_ buf: RustBuffer) throws -> ContextPolicy {
+    return try FfiConverterTypeContextPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContextPolicy_lower(_ value: ContextPolicy) -> RustBuffer {
+    return FfiConverterTypeContextPolicy.lower(value)
 }
 
 
@@ -5190,6 +5363,81 @@ public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
 #endif
 public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
     return FfiConverterTypeEvent.lower(value)
+}
+
+
+
+/**
+ * What happens when a user reaches `max_sessions_per_user`.
+ */
+
+public enum SessionLimitPolicy: Equatable, Hashable {
+    
+    /**
+     * Refuse the new session with `LimitExceeded` (`reject`, the default).
+     */
+    case reject
+    /**
+     * Revoke the least recently active live sessions to make room (`evict_oldest`).
+     */
+    case evictOldest
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SessionLimitPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionLimitPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = SessionLimitPolicy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionLimitPolicy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reject
+        
+        case 2: return .evictOldest
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SessionLimitPolicy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reject:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .evictOldest:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionLimitPolicy_lift(_ buf: RustBuffer) throws -> SessionLimitPolicy {
+    return try FfiConverterTypeSessionLimitPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionLimitPolicy_lower(_ value: SessionLimitPolicy) -> RustBuffer {
+    return FfiConverterTypeSessionLimitPolicy.lower(value)
 }
 
 
@@ -5610,6 +5858,54 @@ fileprivate struct FfiConverterOptionTypeState: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeContextPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = ContextPolicy?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeContextPolicy.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeContextPolicy.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSessionLimitPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = SessionLimitPolicy?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSessionLimitPolicy.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSessionLimitPolicy.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -5731,12 +6027,48 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
- * The engine's default configuration (the same values `Config()` gets from its defaults).
+ * The engine's default configuration: `Config()`'s values, with the policies named.
  */
 public func defaultConfig() -> Config  {
     return try!  FfiConverterTypeConfig_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_func_default_config(uniffiCallStatus
+    )
+})
+}
+/**
+ * The client kind named `name` (`desktop`, `mobile`, `web` or `other`, exactly); anything
+ * else is `InvalidInput { field: "client_kind" }`.
+ */
+public func parseClientKind(name: String)throws  -> ClientKind  {
+    return try  FfiConverterTypeClientKind_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_func_parse_client_kind(
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+/**
+ * The context policy named `name` (`signal` or `strict`); anything else is
+ * `InvalidInput { field: "context_policy" }`.
+ */
+public func parseContextPolicy(name: String)throws  -> ContextPolicy  {
+    return try  FfiConverterTypeContextPolicy_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_func_parse_context_policy(
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+/**
+ * The session-limit policy named `name` (`reject` or `evict_oldest`); anything else is
+ * `InvalidInput { field: "session_limit_policy" }`.
+ */
+public func parseSessionLimitPolicy(name: String)throws  -> SessionLimitPolicy  {
+    return try  FfiConverterTypeSessionLimitPolicy_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+        uniffiCallStatus in
+    uniffi_sessionkit_ffi_fn_func_parse_session_limit_policy(
+        FfiConverterString.lower(name),uniffiCallStatus
     )
 })
 }
@@ -5756,7 +6088,16 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_func_default_config() != 62928) {
+    if (uniffi_sessionkit_ffi_checksum_func_default_config() != 112) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_func_parse_client_kind() != 30175) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_func_parse_context_policy() != 29907) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_sessionkit_ffi_checksum_func_parse_session_limit_policy() != 18714) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_clientlistener_on_event() != 15707) {
@@ -5921,7 +6262,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_validate() != 57996) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_validate_in_context() != 29159) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_validate_in_context() != 57992) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_constructor_sessionclient_open_memory() != 32438) {

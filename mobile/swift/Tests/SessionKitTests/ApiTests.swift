@@ -8,7 +8,11 @@ final class ApiTests: XCTestCase {
     private let start: Int64 = 1_700_000_000_000
 
     func testConfigDefaultsAreTheEngines() {
-        XCTAssertEqual(Config(), defaultConfig())
+        XCTAssertEqual(try SessionManager.openMemory(config: Config()).config(), defaultConfig())
+        XCTAssertEqual(defaultConfig().sessionLimitPolicy, .reject)
+        XCTAssertNil(Config().sessionLimitPolicy)
+        XCTAssertEqual(try parseClientKind(name: "web"), .web)
+        XCTAssertThrowsError(try parseClientKind(name: "Web"))
         XCTAssertNil(Config().maxSessionsPerUser)
         XCTAssertEqual(Config(idleTimeoutMs: 60_000).absoluteTimeoutMs, 2_592_000_000)
     }
@@ -93,6 +97,6 @@ final class ApiTests: XCTestCase {
 
 extension SessionManager {
     func createSession(user: String) throws -> Created {
-        try create(newSession: NewSession(userId: user, clientKind: "web"))
+        try create(newSession: NewSession(userId: user, clientKind: .web))
     }
 }

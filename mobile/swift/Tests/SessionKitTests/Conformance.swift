@@ -159,7 +159,7 @@ enum Conformance {
             "last_active_at": .int(s.lastActiveAt),
             "expires_at": .int(s.expiresAt),
             "absolute_expires_at": .int(s.absoluteExpiresAt),
-            "client": .object(["kind": .string(s.client.kind), "version": opt(s.client.version), "device": opt(s.client.device)]),
+            "client": .object(["kind": .string(String(describing: s.client.kind)), "version": opt(s.client.version), "device": opt(s.client.device)]),
             "ip": opt(s.ip),
             "user_agent": opt(s.userAgent),
             "active": .bool(s.active),
@@ -286,7 +286,7 @@ enum Conformance {
             case .some(let v): metadata = v.text
             }
             let new = NewSession(
-                userId: try text(a, "user_id"), clientKind: try text(a, "client_kind"),
+                userId: try text(a, "user_id"), clientKind: try parseClientKind(name: text(a, "client_kind")),
                 clientVersion: try optText(a, "client_version"), device: try optText(a, "device"),
                 ip: try optText(a, "ip"), userAgent: try optText(a, "user_agent"), metadata: metadata)
             return try json(try m.create(newSession: new))
@@ -347,7 +347,10 @@ enum Conformance {
                 }
             case "session_limit_policy":
                 guard let s = v.stringValue else { throw ScenarioError(description: "config \(k) must be a string") }
-                c.sessionLimitPolicy = s
+                c.sessionLimitPolicy = try parseSessionLimitPolicy(name: s)
+            case "context_policy":
+                guard let s = v.stringValue else { throw ScenarioError(description: "config \(k) must be a string") }
+                c.contextPolicy = try parseContextPolicy(name: s)
             case "state_compression_threshold": c.stateCompressionThreshold = try uint(k, v)
             case "state_max_bytes": c.stateMaxBytes = try uint(k, v)
             default: throw ScenarioError(description: "unknown config field '\(k)'")

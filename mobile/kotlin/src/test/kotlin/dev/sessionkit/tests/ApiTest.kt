@@ -3,16 +3,21 @@
 // closed, objects released by `use {}`, SQLite files that persist, threads and coroutines.
 package dev.sessionkit.tests
 
+import dev.sessionkit.ClientKind
 import dev.sessionkit.Config
+import dev.sessionkit.ContextPolicy
 import dev.sessionkit.Event
 import dev.sessionkit.ImportSummary
 import dev.sessionkit.EventListener
 import dev.sessionkit.ListOptions
 import dev.sessionkit.ManualClock
 import dev.sessionkit.NewSession
+import dev.sessionkit.SessionLimitPolicy
 import dev.sessionkit.SessionManager
 import dev.sessionkit.SessionkitException
 import dev.sessionkit.defaultConfig
+import dev.sessionkit.parseClientKind
+import dev.sessionkit.parseSessionLimitPolicy
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -47,7 +52,7 @@ object ApiTest {
                 val key2 = "2:" + b64.encodeToString(ByteArray(32) { (it + 32).toByte() })
                 val path = java.io.File(dir, "sessions.db").path
                 val id = SessionManager.openSqlite(path, Config(), null, key1).use { manager ->
-                    val created = manager.create(NewSession(userId = "alice", clientKind = "mobile"))
+                    val created = manager.create(NewSession(userId = "alice", clientKind = ClientKind.MOBILE))
                     manager.putState(created.session.id, """{"secret":"plans"}""", null)
                     created.session.id
                 }
@@ -70,19 +75,29 @@ object ApiTest {
         }
 
         suite.test("Config() has the engine's defaults, every argument optional") {
-            checkEq(defaultConfig(), Config())
-            val c = Config(idleTimeoutMs = 60_000, maxSessionsPerUser = 2u, sessionLimitPolicy = "evict_oldest")
+            SessionManager.openMemory(Config()).use { checkEq(defaultConfig(), it.config(), "resolved Config()") }
+            checkEq(SessionLimitPolicy.REJECT, defaultConfig().sessionLimitPolicy, "default limit policy")
+            checkEq(ContextPolicy.SIGNAL, defaultConfig().contextPolicy, "default context policy")
+            checkEq(null, Config().sessionLimitPolicy, "unset policy")
+            val c = Config(idleTimeoutMs = 60_000, maxSessionsPerUser = 2u, sessionLimitPolicy = SessionLimitPolicy.EVICT_OLDEST)
             checkEq(2_592_000_000L, c.absoluteTimeoutMs, "absoluteTimeoutMs")
             checkEq(2u, c.maxSessionsPerUser, "maxSessionsPerUser")
             checkEq(null, Config().maxSessionsPerUser, "no limit by default")
         }
 
+        suite.test("names parse to the enums with the engine's check") {
+            checkEq(ClientKind.MOBILE, parseClientKind("mobile"))
+            checkEq(SessionLimitPolicy.EVICT_OLDEST, parseSessionLimitPolicy("evict_oldest"))
+            val e = assertThrows<SessionkitException.InvalidInput> { parseClientKind("Web") }
+            checkEq("client_kind", e.field, "field")
+        }
+
         suite.test("openMemory with defaults and camelCase records") {
             SessionManager.openMemory().use { m ->
-                val created = m.create(NewSession(userId = "alice", clientKind = "web", device = "Pixel 8", metadata = """{"k":1}"""))
+                val created = m.create(NewSession(userId = "alice", clientKind = ClientKind.WEB, device = "Pixel 8", metadata = """{"k":1}"""))
                 val s = m.validate(created.token)
                 checkEq("alice", s.userId)
-                checkEq("web", s.client.kind)
+                checkEq(ClientKind.WEB, s.client.kind)
                 checkEq("Pixel 8", s.client.device)
                 checkEq(s.createdAt, s.lastActiveAt)
                 checkEq(mapOf("k" to 1L), Json.parse(s.metadata))
@@ -92,7 +107,7 @@ object ApiTest {
 
         suite.test("toString of Created never shows the token") {
             SessionManager.openMemory().use { m ->
-                val created = m.create(NewSession(userId = "alice", clientKind = "web"))
+                val created = m.create(NewSession(userId = "alice", clientKind = ClientKind.WEB))
                 val secret = created.token.substringAfter('.')
                 for (text in listOf(created.toString(), "$created", listOf(created).toString())) {
                     check(!text.contains(secret) && !text.contains(created.token)) { "token in: $text" }
@@ -105,7 +120,7 @@ object ApiTest {
 
         suite.test("exceptions carry kind and fields") {
             withManager { m, _ ->
-                val id = m.create(NewSession(userId = "alice", clientKind = "web")).session.id
+                val id = m.create(NewSession(userId = "alice", clientKind = ClientKind.WEB)).session.id
                 m.putState(id, """{"v":1}""")
                 val conflict = assertThrows<SessionkitException> { m.putState(id, """{"v":2}""", 7uL) }
                 checkEq("Conflict", conflict.kind())
@@ -126,7 +141,7 @@ object ApiTest {
             withManager { m, _ ->
                 val recorder = Recorder()
                 val sub = m.subscribe(recorder)
-                val created = m.create(NewSession(userId = "alice", clientKind = "web"))
+                val created = m.create(NewSession(userId = "alice", clientKind = ClientKind.WEB))
                 m.putState(created.session.id, """{"a":1}""")
                 check(sub.isActive())
                 sub.close()
@@ -141,13 +156,13 @@ object ApiTest {
         suite.test("use {} unsubscribes; unsubscribe() is idempotent") {
             withManager { m, _ ->
                 val recorder = Recorder()
-                m.subscribe(recorder).use { m.create(NewSession(userId = "a", clientKind = "web")) }
+                m.subscribe(recorder).use { m.create(NewSession(userId = "a", clientKind = ClientKind.WEB)) }
                 val sub = m.subscribe(recorder)
                 sub.unsubscribe()
                 sub.unsubscribe()
                 check(!sub.isActive())
                 sub.close()
-                m.create(NewSession(userId = "b", clientKind = "web"))
+                m.create(NewSession(userId = "b", clientKind = ClientKind.WEB))
                 checkEq(1, recorder.events.size, "events")
             }
         }
@@ -160,7 +175,7 @@ object ApiTest {
                 }
                 m.subscribe(boom).use {
                     m.subscribe(recorder).use {
-                        val id = m.create(NewSession(userId = "alice", clientKind = "web")).session.id
+                        val id = m.create(NewSession(userId = "alice", clientKind = ClientKind.WEB)).session.id
                         checkEq("alice", m.get(id).userId)
                     }
                 }
@@ -180,7 +195,7 @@ object ApiTest {
         suite.test("listing, paging and sign out everywhere else") {
             withManager { m, clock ->
                 val ids = (0 until 3).map {
-                    m.create(NewSession(userId = "alice", clientKind = "mobile")).session.id.also { clock.advance(1000) }
+                    m.create(NewSession(userId = "alice", clientKind = ClientKind.MOBILE)).session.id.also { clock.advance(1000) }
                 }
                 val page = m.listUserSessions("alice", ListOptions(limit = 2u))
                 checkEq(listOf(ids[2], ids[1]), page.items.map { it.id })
@@ -194,7 +209,7 @@ object ApiTest {
 
         suite.test("expiry with the manual clock") {
             withManager { m, clock ->
-                val token = m.create(NewSession(userId = "alice", clientKind = "web")).token
+                val token = m.create(NewSession(userId = "alice", clientKind = ClientKind.WEB)).token
                 clock.advance(31 * 60 * 1000)
                 checkEq("Expired", assertThrows<SessionkitException> { m.validate(token) }.kind())
             }
@@ -205,7 +220,7 @@ object ApiTest {
             try {
                 val path = dir.resolve("sessions.db").toString()
                 val token = SessionManager.openSqlite(path).use { m ->
-                    val created = m.create(NewSession(userId = "alice", clientKind = "desktop"))
+                    val created = m.create(NewSession(userId = "alice", clientKind = ClientKind.DESKTOP))
                     m.putState(created.session.id, """{"draft":"hi"}""")
                     created.token
                 }
@@ -235,8 +250,8 @@ object ApiTest {
             try {
                 ManualClock(START).use { clock ->
                     SessionManager.openMemory(Config(), clock).use { source ->
-                        val a = source.create(NewSession(userId = "alice", clientKind = "web", metadata = """{"theme":"dark"}"""))
-                        val b = source.create(NewSession(userId = "bob", clientKind = "mobile"))
+                        val a = source.create(NewSession(userId = "alice", clientKind = ClientKind.WEB, metadata = """{"theme":"dark"}"""))
+                        val b = source.create(NewSession(userId = "bob", clientKind = ClientKind.MOBILE))
                         source.putState(a.session.id, """{"cart":[1,2,3]}""", null)
                         source.revoke(b.session.id)
                         val exported = exportAll(source)
@@ -263,8 +278,8 @@ object ApiTest {
 
         suite.test("import: a bad record is refused and nothing is imported") {
             withManager { source, clock ->
-                source.create(NewSession(userId = "a", clientKind = "web"))
-                source.create(NewSession(userId = "b", clientKind = "web"))
+                source.create(NewSession(userId = "a", clientKind = ClientKind.WEB))
+                source.create(NewSession(userId = "b", clientKind = ClientKind.WEB))
                 val good = source.exportSessions(null, 100u)
                 SessionManager.openMemory(Config(), clock).use { target ->
                     val parse = assertThrows<SessionkitException.InvalidInput> {
@@ -283,7 +298,7 @@ object ApiTest {
 
         suite.test("threads share one manager") {
             SessionManager.openMemory().use { m ->
-                val tokens = (0 until 8).map { m.create(NewSession(userId = "u$it", clientKind = "web")).token }
+                val tokens = (0 until 8).map { m.create(NewSession(userId = "u$it", clientKind = ClientKind.WEB)).token }
                 val errors = CopyOnWriteArrayList<Throwable>()
                 tokens.map { token ->
                     thread { try { repeat(50) { m.validate(token) } } catch (e: Throwable) { errors.add(e) } }
@@ -297,7 +312,7 @@ object ApiTest {
                 val users = runBlocking {
                     (0 until 4).map { i ->
                         async(Dispatchers.IO) {
-                            val token = m.create(NewSession(userId = "u$i", clientKind = "web")).token
+                            val token = m.create(NewSession(userId = "u$i", clientKind = ClientKind.WEB)).token
                             withContext(Dispatchers.IO) { m.validate(token).userId }
                         }
                     }.awaitAll()

@@ -16,6 +16,9 @@ import dev.sessionkit.SessionManager
 import dev.sessionkit.SessionkitException
 import dev.sessionkit.State
 import dev.sessionkit.Stats
+import dev.sessionkit.parseClientKind
+import dev.sessionkit.parseContextPolicy
+import dev.sessionkit.parseSessionLimitPolicy
 import java.io.File
 import java.math.BigInteger
 
@@ -134,7 +137,7 @@ object Conformance {
         "last_active_at" to s.lastActiveAt,
         "expires_at" to s.expiresAt,
         "absolute_expires_at" to s.absoluteExpiresAt,
-        "client" to linkedMapOf("kind" to s.client.kind, "version" to s.client.version, "device" to s.client.device),
+        "client" to linkedMapOf("kind" to s.client.kind.name.lowercase(), "version" to s.client.version, "device" to s.client.device),
         "ip" to s.ip,
         "user_agent" to s.userAgent,
         "active" to s.active,
@@ -231,7 +234,7 @@ object Conformance {
             m.create(
                 NewSession(
                     userId = a.text("user_id"),
-                    clientKind = a.text("client_kind"),
+                    clientKind = parseClientKind(a.text("client_kind")),
                     clientVersion = a.optText("client_version"),
                     device = a.optText("device"),
                     ip = a.optText("ip"),
@@ -279,7 +282,8 @@ object Conformance {
                 "max_sessions_per_user" -> c.copy(
                     maxSessionsPerUser = v?.let { ulong(k, it).also { u -> if (u > UInt.MAX_VALUE.toULong()) throw ScenarioError("config $k out of range") }.toUInt() },
                 )
-                "session_limit_policy" -> c.copy(sessionLimitPolicy = v as? String ?: throw ScenarioError("config $k must be a string"))
+                "session_limit_policy" -> c.copy(sessionLimitPolicy = parseSessionLimitPolicy(v as? String ?: throw ScenarioError("config $k must be a string")))
+                "context_policy" -> c.copy(contextPolicy = parseContextPolicy(v as? String ?: throw ScenarioError("config $k must be a string")))
                 "state_compression_threshold" -> c.copy(stateCompressionThreshold = ulong(k, v))
                 "state_max_bytes" -> c.copy(stateMaxBytes = ulong(k, v))
                 else -> throw ScenarioError("unknown config field '$k'")
