@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::json;
+use crate::Json;
 
 /// A state value encoded for storage.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -22,7 +22,8 @@ pub struct EncodedState {
 /// A blob read back and verified.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DecodedState {
-    /// The state as canonical JSON text (compact, keys sorted).
+    /// The state as canonical JSON text (compact, keys sorted): the exact text the vectors
+    /// check, so a `String` in every language.
     pub data: String,
     /// Length of the serialized JSON in bytes.
     pub size: u64,
@@ -50,9 +51,9 @@ impl StateCodec {
         })
     }
 
-    /// Encodes the JSON text `data`. Over the size limit: `LimitExceeded`.
-    pub fn encode(&self, data: String) -> Result<EncodedState> {
-        let encoded = self.inner.encode(&json::parse("data", &data)?)?;
+    /// Encodes the JSON value `data`. Over the size limit: `LimitExceeded`.
+    pub fn encode(&self, data: Json) -> Result<EncodedState> {
+        let encoded = self.inner.encode(&data.value("data")?)?;
         Ok(EncodedState {
             checksum: sessionkit::state_checksum_text(encoded.crc32),
             blob: encoded.blob,
@@ -65,7 +66,7 @@ impl StateCodec {
     pub fn decode(&self, blob: Vec<u8>) -> Result<DecodedState> {
         let decoded = self.inner.decode(&blob)?;
         Ok(DecodedState {
-            data: json::text(&decoded.data)?,
+            data: crate::json::text(&decoded.data)?,
             size: decoded.size,
             compressed: decoded.compressed,
             checksum: sessionkit::state_checksum_text(decoded.crc32),

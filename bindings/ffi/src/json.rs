@@ -1,9 +1,55 @@
-//! JSON values cross the boundary as JSON text: parsed on the way in, written on the way out.
+//! JSON values cross the boundary as [`Json`], a uniffi custom type lowered to JSON text:
+//! Kotlin and Swift see a `String` of JSON, Python a dict/list/str/int/float/bool/None (the
+//! conversion is `bindings.python.custom_types.Json` in `uniffi.toml`).
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::SessionkitError;
+
+/// A JSON value, as JSON text. Text from the caller is parsed where it is used, so that a
+/// malformed value is `InvalidInput` naming its argument (`data`, `patch`, `metadata`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Json(String);
+
+uniffi::custom_type!(Json, String, {
+    lower: |json| json.0,
+    try_lift: |text| Ok(Json(text)),
+});
+
+impl Json {
+    /// Writes `value` as compact JSON text.
+    pub(crate) fn of<T: Serialize + ?Sized>(value: &T) -> Result<Json, SessionkitError> {
+        text(value).map(Json)
+    }
+
+    /// JSON text already written (by the engine).
+    pub(crate) fn from_text(text: String) -> Json {
+        Json(text)
+    }
+
+    /// The value, parsed; malformed text is `InvalidInput { field }`.
+    pub(crate) fn value(&self, field: &str) -> Result<Value, SessionkitError> {
+        parse(field, &self.0)
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Json {
+    fn from(text: &str) -> Self {
+        Json(text.to_owned())
+    }
+}
+
+impl From<String> for Json {
+    fn from(text: String) -> Self {
+        Json(text)
+    }
+}
 
 /// Parses `text` as the JSON argument `field`; malformed text is `InvalidInput { field }`.
 pub(crate) fn parse(field: &str, text: &str) -> Result<Value, SessionkitError> {

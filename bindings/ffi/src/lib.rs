@@ -5,7 +5,8 @@
 //! out. Every rule (tokens, expiry, limits, compare-and-swap, the state codec) is the engine's.
 //!
 //! - Records carry SPEC §1 field names; each language applies its own case.
-//! - JSON values (metadata, state data, patches) cross as JSON text.
+//! - JSON values (metadata, state data, patches, export records) are [`Json`], a custom type
+//!   lowered to JSON text: Kotlin and Swift see a JSON `String`, Python dict/list/… values.
 //! - Times are `i64` milliseconds since the Unix epoch.
 //! - The client kind and the two policies are enums ([`ClientKind`], [`SessionLimitPolicy`],
 //!   [`ContextPolicy`]); `parse_*` reads their SPEC names.
@@ -33,7 +34,7 @@
 //!     metadata: Some(r#"{"theme":"dark"}"#.into()),
 //! })?;
 //! let session = manager.validate(created.token.clone())?;
-//! assert_eq!(session.metadata, r#"{"theme":"dark"}"#);
+//! assert_eq!(session.metadata.as_str(), r#"{"theme":"dark"}"#);
 //!
 //! clock.advance(31 * 60 * 1000);
 //! let err = manager.validate(created.token).unwrap_err();
@@ -67,6 +68,7 @@ pub use enums::{
 };
 pub use error::SessionkitError;
 pub use events::{Event, EventListener, Subscription};
+pub use json::Json;
 pub use manager::SessionManager;
 pub use records::{
     ClientInfo, Created, ImportSummary, ListOptions, NewSession, Page, Session, State, Stats,

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::error::SessionkitError;
 use crate::events::{EventListener, Subscription};
 use crate::{
-    json, Config, Created, ImportSummary, ListOptions, ManualClock, NewSession, Page, Session,
+    Config, Created, ImportSummary, Json, ListOptions, ManualClock, NewSession, Page, Session,
     State, Stats,
 };
 
@@ -137,11 +137,10 @@ impl SessionManager {
         pollster::block_on(self.inner.touch(&self::id(&id)?))?.try_into()
     }
 
-    /// Applies a JSON Merge Patch (RFC 7396, JSON text, must be an object) to a live session's
-    /// metadata.
-    pub fn update_metadata(&self, id: String, patch: String) -> Result<Session> {
+    /// Applies a JSON Merge Patch (RFC 7396, must be an object) to a live session's metadata.
+    pub fn update_metadata(&self, id: String, patch: Json) -> Result<Session> {
         let id = self::id(&id)?;
-        let patch = json::parse("patch", &patch)?;
+        let patch = patch.value("patch")?;
         pollster::block_on(self.inner.update_metadata(&id, &patch))?.try_into()
     }
 
@@ -219,17 +218,12 @@ impl SessionManager {
         Ok(pollster::block_on(self.inner.get_state_json(&self::id(&id)?))?.map(State::from))
     }
 
-    /// Replaces the state (JSON text) of a live session. With `expected_version`, only if the
+    /// Replaces the state (a JSON value) of a live session. With `expected_version`, only if the
     /// stored version is that one (0 = no state yet), else `Conflict`. Returns the new version.
     #[uniffi::method(default(expected_version = None))]
-    pub fn put_state(
-        &self,
-        id: String,
-        data: String,
-        expected_version: Option<u64>,
-    ) -> Result<u64> {
+    pub fn put_state(&self, id: String, data: Json, expected_version: Option<u64>) -> Result<u64> {
         let id = self::id(&id)?;
-        let data = json::parse("data", &data)?;
+        let data = data.value("data")?;
         Ok(pollster::block_on(self.inner.put_state(
             &id,
             &data,
@@ -237,17 +231,17 @@ impl SessionManager {
         ))?)
     }
 
-    /// Applies a JSON Merge Patch (JSON text) to the state of a live session, with the same
+    /// Applies a JSON Merge Patch to the state of a live session, with the same
     /// compare-and-swap as `put_state`. Returns the new version.
     #[uniffi::method(default(expected_version = None))]
     pub fn patch_state(
         &self,
         id: String,
-        patch: String,
+        patch: Json,
         expected_version: Option<u64>,
     ) -> Result<u64> {
         let id = self::id(&id)?;
-        let patch = json::parse("patch", &patch)?;
+        let patch = patch.value("patch")?;
         Ok(pollster::block_on(self.inner.patch_state(
             &id,
             &patch,
@@ -265,30 +259,28 @@ impl SessionManager {
     /// (snake_case, with the token hash and the encoded state; never a token). Pass the last
     /// record's `session.id` as `after` for the next page; an empty list is the end.
     #[uniffi::method(default(after = None, limit = 100))]
-    pub fn export_sessions(&self, after: Option<String>, limit: u32) -> Result<Vec<String>> {
+    pub fn export_sessions(&self, after: Option<String>, limit: u32) -> Result<Vec<Json>> {
         let after = after.as_deref().map(self::id).transpose()?;
         pollster::block_on(self.inner.export(after.as_ref(), limit))?
             .iter()
-            .map(json::text)
+            .map(Json::of)
             .collect()
     }
 
-    /// Imports exported records (JSON text, as `export_sessions` returns them), insert-only: a
+    /// Imports exported records (as `export_sessions` returns them), insert-only: a
     /// record whose session id exists already is skipped. Every record is parsed and checked
     /// as strictly as `create` checks its arguments before any is written: a bad one is
     /// refused (`InvalidInput` naming `records[i]`) and nothing is imported. An import can
     /// mint sessions: import only what your own export wrote.
-    pub fn import_sessions(&self, records: Vec<String>) -> Result<ImportSummary> {
+    pub fn import_sessions(&self, records: Vec<Json>) -> Result<ImportSummary> {
         let parsed = records
             .iter()
             .enumerate()
-            .map(|(i, text)| {
-                let record =
-                    serde_json::from_str::<sessionkit::ExportRecord>(text).map_err(|e| {
-                        SessionkitError::InvalidInput {
-                            field: format!("records[{i}]"),
-                            reason: format!("not an export record: {e}"),
-                        }
+            .map(|(i, json)| {
+                let record = serde_json::from_str::<sessionkit::ExportRecord>(json.as_str())
+                    .map_err(|e| SessionkitError::InvalidInput {
+                        field: format!("records[{i}]"),
+                        reason: format!("not an export record: {e}"),
                     })?;
                 self.inner
                     .check_import(&record)

@@ -1,10 +1,10 @@
 //! The records that cross the boundary (SPEC §1 and §3 field names), and their conversions
-//! from and to the engine's types. JSON values are JSON text; the client kind is an enum.
+//! from and to the engine's types. JSON values are [`Json`]; the client kind is an enum.
 
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::{json, ClientKind};
+use crate::{ClientKind, Json};
 
 /// The client (device/app) a session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -40,8 +40,8 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// False once revoked.
     pub active: bool,
-    /// A JSON object, as JSON text.
-    pub metadata: String,
+    /// A JSON object.
+    pub metadata: Json,
 }
 
 /// What `create` needs to start a session.
@@ -63,9 +63,9 @@ pub struct NewSession {
     /// The client's user agent.
     #[uniffi(default = None)]
     pub user_agent: Option<String>,
-    /// Initial metadata as JSON text; must be a JSON object.
+    /// Initial metadata; must be a JSON object.
     #[uniffi(default = None)]
-    pub metadata: Option<String>,
+    pub metadata: Option<Json>,
 }
 
 /// The result of `create` and `rotate`: the session and its bearer token, returned only here.
@@ -128,8 +128,8 @@ pub struct Page {
 pub struct State {
     /// Starts at 1 and grows by one with every write.
     pub version: u64,
-    /// The state, as JSON text.
-    pub data: String,
+    /// The state (canonical JSON: compact, keys sorted).
+    pub data: Json,
     /// Checksum of the stored blob, `crc32:` and 8 hex digits.
     pub checksum: String,
     /// Size of the serialized JSON in bytes.
@@ -202,8 +202,8 @@ impl TryFrom<NewSession> for sessionkit::NewSession {
             client_kind: n.client_kind.into(),
             metadata: n
                 .metadata
-                .as_deref()
-                .map(|text| json::parse("metadata", text))
+                .as_ref()
+                .map(|json| json.value("metadata"))
                 .transpose()?,
             user_id: n.user_id,
             client_version: n.client_version,
@@ -219,7 +219,7 @@ impl TryFrom<sessionkit::Session> for Session {
 
     fn try_from(s: sessionkit::Session) -> Result<Self> {
         Ok(Session {
-            metadata: json::text(&s.metadata)?,
+            metadata: Json::of(&s.metadata)?,
             id: s.id.to_string(),
             user_id: s.user_id,
             created_at: s.created_at,
@@ -267,7 +267,7 @@ impl TryFrom<sessionkit::Page<sessionkit::Session>> for Page {
 impl From<sessionkit::State<String>> for State {
     fn from(s: sessionkit::State<String>) -> Self {
         State {
-            data: s.data,
+            data: Json::from_text(s.data),
             version: s.version,
             checksum: s.checksum,
             size: s.size,
@@ -318,7 +318,7 @@ mod tests {
             metadata: None,
         };
         let bad_json = NewSession {
-            metadata: Some("{not json".into()),
+            metadata: Some(Json::from("{not json")),
             ..new
         };
         match sessionkit::NewSession::try_from(bad_json) {

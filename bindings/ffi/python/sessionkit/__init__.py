@@ -183,6 +183,13 @@ def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise _from_native(err) from None
 
 
+def _checked(name: str, value: JSON) -> JSON:
+    """``value`` once it is known to be representable as JSON (the generated conversion would
+    raise Python's own ValueError/TypeError), else ``InvalidInput`` naming the argument."""
+    _dumps(name, value)
+    return value
+
+
 def _dumps(name: str, value: JSON) -> str:
     try:
         return json.dumps(value, allow_nan=False)
@@ -239,7 +246,7 @@ class Session:
             ip=s.ip,
             user_agent=s.user_agent,
             active=s.active,
-            metadata=json.loads(s.metadata),
+            metadata=s.metadata,
         )
 
 
@@ -276,7 +283,7 @@ class NewSession:
             device=self.device,
             ip=self.ip,
             user_agent=self.user_agent,
-            metadata=None if self.metadata is None else _dumps("metadata", self.metadata),
+            metadata=None if self.metadata is None else _checked("metadata", self.metadata),
         )
 
 
@@ -305,7 +312,7 @@ class State:
     def _of(s: Any) -> "State":
         return State(
             version=s.version,
-            data=json.loads(s.data),
+            data=s.data,
             checksum=s.checksum,
             size=s.size,
             compressed=s.compressed,
@@ -593,7 +600,7 @@ class SessionManager:
 
     def update_metadata(self, id: str, patch: JSON) -> Session:
         """Applies a JSON Merge Patch (RFC 7396; a dict) to a live session's metadata."""
-        return Session._of(_call(self._native.update_metadata, id, _dumps("patch", patch)))
+        return Session._of(_call(self._native.update_metadata, id, _checked("patch", patch)))
 
     def rotate(self, id: str) -> Created:
         """A new id and token for a live session; the old token stops working at once."""
@@ -688,11 +695,11 @@ class SessionManager:
     def put_state(self, id: str, data: JSON, expected_version: Optional[int] = None) -> int:
         """Replaces the state; with ``expected_version`` only if it is the stored version
         (0 = none yet), else ``Conflict``. Returns the new version."""
-        return _call(self._native.put_state, id, _dumps("data", data), expected_version)
+        return _call(self._native.put_state, id, _checked("data", data), expected_version)
 
     def patch_state(self, id: str, patch: JSON, expected_version: Optional[int] = None) -> int:
         """Applies a JSON Merge Patch to the state (compare-and-swap as in ``put_state``)."""
-        return _call(self._native.patch_state, id, _dumps("patch", patch), expected_version)
+        return _call(self._native.patch_state, id, _checked("patch", patch), expected_version)
 
     def clear_state(self, id: str) -> None:
         """Removes the state of a live session."""
@@ -705,16 +712,14 @@ class SessionManager:
         the interchange format of the CLI's ``export`` lines (token hash and encoded state; never
         a token). Pass the last record's ``["session"]["id"]`` as ``after`` for the next page;
         an empty list is the end."""
-        return [json.loads(r) for r in _call(self._native.export_sessions, after, limit)]
+        return _call(self._native.export_sessions, after, limit)
 
-    def import_sessions(self, records: Iterable[Union[Mapping[str, JSON], str]]) -> ImportSummary:
-        """Imports exported records (dicts, or JSON text such as the CLI's lines), insert-only:
+    def import_sessions(self, records: Iterable[Mapping[str, JSON]]) -> ImportSummary:
+        """Imports exported records (dicts; ``json.loads`` a CLI export line), insert-only:
         one whose id exists is skipped. Every record is checked before any is written; a bad
         one is ``InvalidInput`` naming ``records[i]`` and nothing is imported."""
-        texts = [
-            r if isinstance(r, str) else _dumps(f"records[{i}]", r) for i, r in enumerate(records)
-        ]
-        return _call(self._native.import_sessions, texts)
+        checked = [_checked(f"records[{i}]", r) for i, r in enumerate(records)]
+        return _call(self._native.import_sessions, checked)
 
 
 class StateCodec:
@@ -726,7 +731,7 @@ class StateCodec:
 
     def encode(self, data: JSON) -> EncodedState:
         """Encodes a value. Over ``max_bytes``: ``LimitExceeded``."""
-        e = _call(self._native.encode, _dumps("data", data))
+        e = _call(self._native.encode, _checked("data", data))
         return EncodedState(blob=bytes(e.blob), size=e.size, compressed=e.compressed, checksum=e.checksum)
 
     def decode(self, blob: bytes) -> DecodedState:

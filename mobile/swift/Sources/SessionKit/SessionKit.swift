@@ -2103,7 +2103,7 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
      * (snake_case, with the token hash and the encoded state; never a token). Pass the last
      * record's `session.id` as `after` for the next page; an empty list is the end.
      */
-    func exportSessions(after: String?, limit: UInt32) throws  -> [String]
+    func exportSessions(after: String?, limit: UInt32) throws  -> [Json]
     
     /**
      * The session with this id, whatever its status.
@@ -2116,13 +2116,13 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
     func getState(id: String) throws  -> State?
     
     /**
-     * Imports exported records (JSON text, as `export_sessions` returns them), insert-only: a
+     * Imports exported records (as `export_sessions` returns them), insert-only: a
      * record whose session id exists already is skipped. Every record is parsed and checked
      * as strictly as `create` checks its arguments before any is written: a bad one is
      * refused (`InvalidInput` naming `records[i]`) and nothing is imported. An import can
      * mint sessions: import only what your own export wrote.
      */
-    func importSessions(records: [String]) throws  -> ImportSummary
+    func importSessions(records: [Json]) throws  -> ImportSummary
     
     /**
      * One page of a user's sessions, newest activity first.
@@ -2135,16 +2135,16 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
     func now()  -> Int64
     
     /**
-     * Applies a JSON Merge Patch (JSON text) to the state of a live session, with the same
+     * Applies a JSON Merge Patch to the state of a live session, with the same
      * compare-and-swap as `put_state`. Returns the new version.
      */
-    func patchState(id: String, patch: String, expectedVersion: UInt64?) throws  -> UInt64
+    func patchState(id: String, patch: Json, expectedVersion: UInt64?) throws  -> UInt64
     
     /**
-     * Replaces the state (JSON text) of a live session. With `expected_version`, only if the
+     * Replaces the state (a JSON value) of a live session. With `expected_version`, only if the
      * stored version is that one (0 = no state yet), else `Conflict`. Returns the new version.
      */
-    func putState(id: String, data: String, expectedVersion: UInt64?) throws  -> UInt64
+    func putState(id: String, data: Json, expectedVersion: UInt64?) throws  -> UInt64
     
     /**
      * Revokes a session (soft: it stays listed with `active = false`).
@@ -2185,10 +2185,9 @@ public protocol SessionManagerProtocol: AnyObject, Sendable {
     func touch(id: String) throws  -> Session
     
     /**
-     * Applies a JSON Merge Patch (RFC 7396, JSON text, must be an object) to a live session's
-     * metadata.
+     * Applies a JSON Merge Patch (RFC 7396, must be an object) to a live session's metadata.
      */
-    func updateMetadata(id: String, patch: String) throws  -> Session
+    func updateMetadata(id: String, patch: Json) throws  -> Session
     
     /**
      * Checks a token and returns its session, sliding the idle expiry. Malformed tokens,
@@ -2402,8 +2401,8 @@ open func deleteUserSessions(userId: String)throws  -> UInt64  {
      * (snake_case, with the token hash and the encoded state; never a token). Pass the last
      * record's `session.id` as `after` for the next page; an empty list is the end.
      */
-open func exportSessions(after: String? = nil, limit: UInt32 = UInt32(100))throws  -> [String]  {
-    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+open func exportSessions(after: String? = nil, limit: UInt32 = UInt32(100))throws  -> [Json]  {
+    return try  FfiConverterSequenceTypeJson.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionmanager_export_sessions(
             self.uniffiCloneHandle(),
@@ -2440,18 +2439,18 @@ open func getState(id: String)throws  -> State?  {
 }
     
     /**
-     * Imports exported records (JSON text, as `export_sessions` returns them), insert-only: a
+     * Imports exported records (as `export_sessions` returns them), insert-only: a
      * record whose session id exists already is skipped. Every record is parsed and checked
      * as strictly as `create` checks its arguments before any is written: a bad one is
      * refused (`InvalidInput` naming `records[i]`) and nothing is imported. An import can
      * mint sessions: import only what your own export wrote.
      */
-open func importSessions(records: [String])throws  -> ImportSummary  {
+open func importSessions(records: [Json])throws  -> ImportSummary  {
     return try  FfiConverterTypeImportSummary_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionmanager_import_sessions(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(records),uniffiCallStatus
+        FfiConverterSequenceTypeJson.lower(records),uniffiCallStatus
     )
 })
 }
@@ -2483,32 +2482,32 @@ open func now() -> Int64  {
 }
     
     /**
-     * Applies a JSON Merge Patch (JSON text) to the state of a live session, with the same
+     * Applies a JSON Merge Patch to the state of a live session, with the same
      * compare-and-swap as `put_state`. Returns the new version.
      */
-open func patchState(id: String, patch: String, expectedVersion: UInt64? = nil)throws  -> UInt64  {
+open func patchState(id: String, patch: Json, expectedVersion: UInt64? = nil)throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionmanager_patch_state(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(id),
-        FfiConverterString.lower(patch),
+        FfiConverterTypeJson_lower(patch),
         FfiConverterOptionUInt64.lower(expectedVersion),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Replaces the state (JSON text) of a live session. With `expected_version`, only if the
+     * Replaces the state (a JSON value) of a live session. With `expected_version`, only if the
      * stored version is that one (0 = no state yet), else `Conflict`. Returns the new version.
      */
-open func putState(id: String, data: String, expectedVersion: UInt64? = nil)throws  -> UInt64  {
+open func putState(id: String, data: Json, expectedVersion: UInt64? = nil)throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionmanager_put_state(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(id),
-        FfiConverterString.lower(data),
+        FfiConverterTypeJson_lower(data),
         FfiConverterOptionUInt64.lower(expectedVersion),uniffiCallStatus
     )
 })
@@ -2607,16 +2606,15 @@ open func touch(id: String)throws  -> Session  {
 }
     
     /**
-     * Applies a JSON Merge Patch (RFC 7396, JSON text, must be an object) to a live session's
-     * metadata.
+     * Applies a JSON Merge Patch (RFC 7396, must be an object) to a live session's metadata.
      */
-open func updateMetadata(id: String, patch: String)throws  -> Session  {
+open func updateMetadata(id: String, patch: Json)throws  -> Session  {
     return try  FfiConverterTypeSession_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionmanager_update_metadata(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(id),
-        FfiConverterString.lower(patch),uniffiCallStatus
+        FfiConverterTypeJson_lower(patch),uniffiCallStatus
     )
 })
 }
@@ -2714,9 +2712,9 @@ public protocol StateCodecProtocol: AnyObject, Sendable {
     func decode(blob: Data) throws  -> DecodedState
     
     /**
-     * Encodes the JSON text `data`. Over the size limit: `LimitExceeded`.
+     * Encodes the JSON value `data`. Over the size limit: `LimitExceeded`.
      */
-    func encode(data: String) throws  -> EncodedState
+    func encode(data: Json) throws  -> EncodedState
     
 }
 /**
@@ -2804,14 +2802,14 @@ open func decode(blob: Data)throws  -> DecodedState  {
 }
     
     /**
-     * Encodes the JSON text `data`. Over the size limit: `LimitExceeded`.
+     * Encodes the JSON value `data`. Over the size limit: `LimitExceeded`.
      */
-open func encode(data: String)throws  -> EncodedState  {
+open func encode(data: Json)throws  -> EncodedState  {
     return try  FfiConverterTypeEncodedState_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_statecodec_encode(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(data),uniffiCallStatus
+        FfiConverterTypeJson_lower(data),uniffiCallStatus
     )
 })
 }
@@ -3595,7 +3593,8 @@ public func FfiConverterTypeCreated_lower(_ value: Created) -> RustBuffer {
  */
 public struct DecodedState: Equatable, Hashable {
     /**
-     * The state as canonical JSON text (compact, keys sorted).
+     * The state as canonical JSON text (compact, keys sorted): the exact text the vectors
+     * check, so a `String` in every language.
      */
     public var data: String
     /**
@@ -3615,7 +3614,8 @@ public struct DecodedState: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The state as canonical JSON text (compact, keys sorted).
+         * The state as canonical JSON text (compact, keys sorted): the exact text the vectors
+         * check, so a `String` in every language.
          */data: String, 
         /**
          * Length of the serialized JSON in bytes.
@@ -3945,9 +3945,9 @@ public struct NewSession: Equatable, Hashable {
      */
     public var userAgent: String?
     /**
-     * Initial metadata as JSON text; must be a JSON object.
+     * Initial metadata; must be a JSON object.
      */
-    public var metadata: String?
+    public var metadata: Json?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3971,8 +3971,8 @@ public struct NewSession: Equatable, Hashable {
          * The client's user agent.
          */userAgent: String? = nil, 
         /**
-         * Initial metadata as JSON text; must be a JSON object.
-         */metadata: String? = nil) {
+         * Initial metadata; must be a JSON object.
+         */metadata: Json? = nil) {
         self.userId = userId
         self.clientKind = clientKind
         self.clientVersion = clientVersion
@@ -4004,7 +4004,7 @@ public struct FfiConverterTypeNewSession: FfiConverterRustBuffer {
                 device: FfiConverterOptionString.read(from: &buf), 
                 ip: FfiConverterOptionString.read(from: &buf), 
                 userAgent: FfiConverterOptionString.read(from: &buf), 
-                metadata: FfiConverterOptionString.read(from: &buf)
+                metadata: FfiConverterOptionTypeJson.read(from: &buf)
         )
     }
 
@@ -4015,7 +4015,7 @@ public struct FfiConverterTypeNewSession: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.device, into: &buf)
         FfiConverterOptionString.write(value.ip, into: &buf)
         FfiConverterOptionString.write(value.userAgent, into: &buf)
-        FfiConverterOptionString.write(value.metadata, into: &buf)
+        FfiConverterOptionTypeJson.write(value.metadata, into: &buf)
     }
 }
 
@@ -4238,9 +4238,9 @@ public struct Session: Equatable, Hashable {
      */
     public var active: Bool
     /**
-     * A JSON object, as JSON text.
+     * A JSON object.
      */
-    public var metadata: String
+    public var metadata: Json
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4276,8 +4276,8 @@ public struct Session: Equatable, Hashable {
          * False once revoked.
          */active: Bool, 
         /**
-         * A JSON object, as JSON text.
-         */metadata: String) {
+         * A JSON object.
+         */metadata: Json) {
         self.id = id
         self.userId = userId
         self.createdAt = createdAt
@@ -4317,7 +4317,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
                 ip: FfiConverterOptionString.read(from: &buf), 
                 userAgent: FfiConverterOptionString.read(from: &buf), 
                 active: FfiConverterBool.read(from: &buf), 
-                metadata: FfiConverterString.read(from: &buf)
+                metadata: FfiConverterTypeJson.read(from: &buf)
         )
     }
 
@@ -4332,7 +4332,7 @@ public struct FfiConverterTypeSession: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.ip, into: &buf)
         FfiConverterOptionString.write(value.userAgent, into: &buf)
         FfiConverterBool.write(value.active, into: &buf)
-        FfiConverterString.write(value.metadata, into: &buf)
+        FfiConverterTypeJson.write(value.metadata, into: &buf)
     }
 }
 
@@ -4361,9 +4361,9 @@ public struct State: Equatable, Hashable {
      */
     public var version: UInt64
     /**
-     * The state, as JSON text.
+     * The state (canonical JSON: compact, keys sorted).
      */
-    public var data: String
+    public var data: Json
     /**
      * Checksum of the stored blob, `crc32:` and 8 hex digits.
      */
@@ -4392,8 +4392,8 @@ public struct State: Equatable, Hashable {
          * Starts at 1 and grows by one with every write.
          */version: UInt64, 
         /**
-         * The state, as JSON text.
-         */data: String, 
+         * The state (canonical JSON: compact, keys sorted).
+         */data: Json, 
         /**
          * Checksum of the stored blob, `crc32:` and 8 hex digits.
          */checksum: String, 
@@ -4435,7 +4435,7 @@ public struct FfiConverterTypeState: FfiConverterRustBuffer {
         return
             try State(
                 version: FfiConverterUInt64.read(from: &buf), 
-                data: FfiConverterString.read(from: &buf), 
+                data: FfiConverterTypeJson.read(from: &buf), 
                 checksum: FfiConverterString.read(from: &buf), 
                 size: FfiConverterUInt64.read(from: &buf), 
                 compressed: FfiConverterBool.read(from: &buf), 
@@ -4446,7 +4446,7 @@ public struct FfiConverterTypeState: FfiConverterRustBuffer {
 
     public static func write(_ value: State, into buf: inout [UInt8]) {
         FfiConverterUInt64.write(value.version, into: &buf)
-        FfiConverterString.write(value.data, into: &buf)
+        FfiConverterTypeJson.write(value.data, into: &buf)
         FfiConverterString.write(value.checksum, into: &buf)
         FfiConverterUInt64.write(value.size, into: &buf)
         FfiConverterBool.write(value.compressed, into: &buf)
@@ -5906,25 +5906,24 @@ fileprivate struct FfiConverterOptionTypeSessionLimitPolicy: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
-    typealias SwiftType = [String]
+fileprivate struct FfiConverterOptionTypeJson: FfiConverterRustBuffer {
+    typealias SwiftType = Json?
 
-    public static func write(_ value: [String], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterString.write(item, into: &buf)
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
         }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeJson.write(value, into: &buf)
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [String]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterString.read(from: &buf))
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeJson.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
         }
-        return seq
     }
 }
 
@@ -5956,6 +5955,31 @@ fileprivate struct FfiConverterSequenceTypeSession: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeJson: FfiConverterRustBuffer {
+    typealias SwiftType = [Json]
+
+    public static func write(_ value: [Json], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeJson.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Json] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Json]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeJson.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDictionaryStringUInt64: FfiConverterRustBuffer {
     public static func write(_ value: [String: UInt64], into buf: inout [UInt8]) {
         let len = Int32(value.count)
@@ -5978,6 +6002,46 @@ fileprivate struct FfiConverterDictionaryStringUInt64: FfiConverterRustBuffer {
         return dict
     }
 }
+
+
+public typealias Json = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeJson: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Json {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: Json, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Json {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: Json) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJson_lift(_ value: RustBuffer) throws -> Json {
+    return try FfiConverterTypeJson.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJson_lower(_ value: Json) -> RustBuffer {
+    return FfiConverterTypeJson.lower(value)
+}
+
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -6175,7 +6239,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_statecodec_decode() != 36413) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_statecodec_encode() != 4779) {
+    if (uniffi_sessionkit_ffi_checksum_method_statecodec_encode() != 6268) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_eventlistener_on_event() != 56306) {
@@ -6211,7 +6275,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_delete_user_sessions() != 59244) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_export_sessions() != 3778) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_export_sessions() != 26368) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_get() != 38893) {
@@ -6220,7 +6284,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_get_state() != 25620) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_import_sessions() != 52330) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_import_sessions() != 54475) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_list_user_sessions() != 61065) {
@@ -6229,10 +6293,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_now() != 46038) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_patch_state() != 9093) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_patch_state() != 64401) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_put_state() != 40476) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_put_state() != 48764) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_revoke() != 57194) {
@@ -6256,7 +6320,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_touch() != 52391) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_update_metadata() != 49409) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_update_metadata() != 61872) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionmanager_validate() != 57996) {
