@@ -1,10 +1,11 @@
 """sessionkit: sessions and per-session client state, from the one Rust engine.
 
-A thin Python layer over the generated uniffi bindings (``sessionkit._native``): it converts
-JSON values to and from native Python values (dicts, lists, str, int, float, bool, None),
-returns plain dataclasses with the SPEC field names, and raises one exception type,
-:class:`SessionkitError`, whose ``kind`` names the SPEC §5 variant. Every rule lives in the
-engine; nothing here decides anything.
+A thin Python layer over the generated uniffi bindings (``sessionkit._native``). The generated
+code already hands out its records (SPEC field names) with JSON values as Python values (dicts,
+lists, str, int, float, bool, None); this layer adds what it cannot: one exception type,
+:class:`SessionkitError`, whose ``kind`` attribute names the SPEC §5 variant (uniffi's own
+internal errors included), a JSON check that names the argument, listener callables, context
+managers, and ``repr`` redaction. Every rule lives in the engine; nothing here decides anything.
 
 >>> from sessionkit import ClientKind, SessionManager, Config, ManualClock
 >>> clock = ManualClock(1_700_000_000_000)
@@ -203,134 +204,34 @@ def _dumps(name: str, value: JSON) -> str:
 
 
 # ---- records -------------------------------------------------------------------------------
+# The generated records, as they are: SPEC §1 field names, JSON values as Python values.
 
+#: The client a session belongs to: ``kind`` (a :class:`ClientKind`), ``version``, ``device``.
+ClientInfo = _ffi.ClientInfo
 
-@dataclass(frozen=True)
-class ClientInfo:
-    """The client a session belongs to."""
+#: A session (SPEC §1): ``id``, ``user_id``, ``created_at``, ``last_active_at``, ``expires_at``,
+#: ``absolute_expires_at`` (ms since the Unix epoch), ``client``, ``ip``, ``user_agent``,
+#: ``active``, ``metadata`` (a dict). Holds no secret.
+Session = _ffi.Session
 
-    kind: ClientKind
-    """``DESKTOP``, ``MOBILE``, ``WEB`` or ``OTHER``."""
-    version: Optional[str] = None
-    """The client app's version."""
-    device: Optional[str] = None
-    """A device name for device lists."""
+#: The result of ``create`` and ``rotate``: ``session`` and ``token``, returned only here. Its
+#: ``repr()`` and ``str()`` (the engine's) never show the token.
+Created = _ffi.Created
 
+#: What ``create`` needs (keywords): ``user_id``, ``client_kind``, and optionally
+#: ``client_version``, ``device``, ``ip``, ``user_agent``, ``metadata`` (a dict).
+NewSession = _ffi.NewSession
 
-@dataclass(frozen=True)
-class Session:
-    """A session (SPEC §1). Holds no secret; times are ms since the Unix epoch."""
+#: One page of a user's sessions: ``items``, ``next_cursor`` (None on the last page).
+Page = _ffi.Page
 
-    id: str
-    user_id: str
-    created_at: int
-    last_active_at: int
-    expires_at: int
-    absolute_expires_at: int
-    client: ClientInfo
-    ip: Optional[str]
-    user_agent: Optional[str]
-    active: bool
-    metadata: Dict[str, JSON]
+#: A session's client state, verified (SPEC §3): ``version``, ``data``, ``checksum``, ``size``,
+#: ``compressed``, ``stored_size``, ``updated_at``.
+State = _ffi.State
 
-    @staticmethod
-    def _of(s: Any) -> "Session":
-        return Session(
-            id=s.id,
-            user_id=s.user_id,
-            created_at=s.created_at,
-            last_active_at=s.last_active_at,
-            expires_at=s.expires_at,
-            absolute_expires_at=s.absolute_expires_at,
-            client=ClientInfo(kind=s.client.kind, version=s.client.version, device=s.client.device),
-            ip=s.ip,
-            user_agent=s.user_agent,
-            active=s.active,
-            metadata=s.metadata,
-        )
-
-
-@dataclass(frozen=True)
-class Created:
-    """The result of ``create`` and ``rotate``. ``token`` is returned only here: hand it to the
-    client once; it is never stored (and never shown by ``repr``)."""
-
-    session: Session
-    token: str = field(repr=False)
-
-    @staticmethod
-    def _of(c: Any) -> "Created":
-        return Created(session=Session._of(c.session), token=c.token)
-
-
-@dataclass
-class NewSession:
-    """What ``create`` needs. ``metadata`` must be a dict (a JSON object)."""
-
-    user_id: str
-    client_kind: ClientKind
-    client_version: Optional[str] = None
-    device: Optional[str] = None
-    ip: Optional[str] = None
-    user_agent: Optional[str] = None
-    metadata: Optional[Dict[str, JSON]] = None
-
-    def _native(self) -> Any:
-        return _ffi.NewSession(
-            user_id=self.user_id,
-            client_kind=self.client_kind,
-            client_version=self.client_version,
-            device=self.device,
-            ip=self.ip,
-            user_agent=self.user_agent,
-            metadata=None if self.metadata is None else _checked("metadata", self.metadata),
-        )
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a user's sessions, newest activity first."""
-
-    items: List[Session]
-    next_cursor: Optional[str]
-    """Pass as ``cursor`` for the next page; None on the last page."""
-
-
-@dataclass(frozen=True)
-class State:
-    """A session's client state, verified (SPEC §3)."""
-
-    version: int
-    data: JSON
-    checksum: str
-    size: int
-    compressed: bool
-    stored_size: int
-    updated_at: int
-
-    @staticmethod
-    def _of(s: Any) -> "State":
-        return State(
-            version=s.version,
-            data=s.data,
-            checksum=s.checksum,
-            size=s.size,
-            compressed=s.compressed,
-            stored_size=s.stored_size,
-            updated_at=s.updated_at,
-        )
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Aggregate figures over the stored sessions."""
-
-    total: int
-    active: int
-    created_last_24h: int
-    created_last_7d: int
-    by_client_kind: Dict[str, int]
-    average_duration_ms: int
+#: Aggregate figures: ``total``, ``active``, ``created_last_24h``, ``created_last_7d``,
+#: ``by_client_kind`` (by name), ``average_duration_ms``.
+Stats = _ffi.Stats
 
 
 @dataclass(frozen=True)
@@ -575,12 +476,14 @@ class SessionManager:
             if client_kind is not None:
                 fields["client_kind"] = client_kind
             new = NewSession(**fields)
-        return Created._of(_call(self._native.create, new._native()))
+        if new.metadata is not None:
+            _checked("metadata", new.metadata)
+        return _call(self._native.create, new)
 
     def validate(self, token: str) -> Session:
         """The session of a bearer token, sliding its idle expiry. Every bad token is
         ``InvalidToken``; ``Expired``/``Revoked`` only with the right secret."""
-        return Session._of(_call(self._native.validate, token))
+        return _call(self._native.validate, token)
 
     def validate_in_context(
         self, token: str, ip: Optional[str] = None, user_agent: Optional[str] = None
@@ -588,23 +491,23 @@ class SessionManager:
         """``validate``, comparing the request's IP and User-Agent with the stored ones: a
         difference emits ``ContextChanged``; with ``context_policy=ContextPolicy.STRICT`` it is refused
         (``InvalidToken``)."""
-        return Session._of(_call(self._native.validate_in_context, token, ip, user_agent))
+        return _call(self._native.validate_in_context, token, ip, user_agent)
 
     def get(self, id: str) -> Session:
         """The session with this id, whatever its status."""
-        return Session._of(_call(self._native.get, id))
+        return _call(self._native.get, id)
 
     def touch(self, id: str) -> Session:
         """Marks a live session active now."""
-        return Session._of(_call(self._native.touch, id))
+        return _call(self._native.touch, id)
 
     def update_metadata(self, id: str, patch: JSON) -> Session:
         """Applies a JSON Merge Patch (RFC 7396; a dict) to a live session's metadata."""
-        return Session._of(_call(self._native.update_metadata, id, _checked("patch", patch)))
+        return _call(self._native.update_metadata, id, _checked("patch", patch))
 
     def rotate(self, id: str) -> Created:
         """A new id and token for a live session; the old token stops working at once."""
-        return Created._of(_call(self._native.rotate, id))
+        return _call(self._native.rotate, id)
 
     def revoke(self, id: str) -> None:
         """Revokes a session (it stays listed with ``active == False``)."""
@@ -639,8 +542,7 @@ class SessionManager:
                 "cursor": options.cursor,
                 **given,
             }
-        page = _call(self._native.list_user_sessions, user_id, ListOptions(**given))
-        return Page(items=[Session._of(s) for s in page.items], next_cursor=page.next_cursor)
+        return _call(self._native.list_user_sessions, user_id, ListOptions(**given))
 
     def revoke_all_sessions(self) -> int:
         """Revokes every live session of every user, in batches. Returns the count."""
@@ -675,22 +577,13 @@ class SessionManager:
 
     def stats(self) -> Stats:
         """Aggregate figures over all stored sessions."""
-        s = _call(self._native.stats)
-        return Stats(
-            total=s.total,
-            active=s.active,
-            created_last_24h=s.created_last_24h,
-            created_last_7d=s.created_last_7d,
-            by_client_kind=dict(s.by_client_kind),
-            average_duration_ms=s.average_duration_ms,
-        )
+        return _call(self._native.stats)
 
     # ---- state
 
     def get_state(self, id: str) -> Optional[State]:
         """The session's state, verified; None when it has none."""
-        state = _call(self._native.get_state, id)
-        return None if state is None else State._of(state)
+        return _call(self._native.get_state, id)
 
     def put_state(self, id: str, data: JSON, expected_version: Optional[int] = None) -> int:
         """Replaces the state; with ``expected_version`` only if it is the stored version

@@ -247,8 +247,7 @@ class SessionClient:
 
     def session(self) -> Optional[Session]:
         """The session as last seen; None when signed out."""
-        s = _call(self._native.session)
-        return None if s is None else Session._of(s)
+        return _call(self._native.session)
 
     def state(self) -> JSON:
         """The local state (instant, offline too); None when there is none."""

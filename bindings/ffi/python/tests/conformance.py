@@ -175,14 +175,17 @@ def matches(expected: Any, actual: Any) -> bool:
 
 def to_json(value: Any) -> Any:
     """A result of the Python API as JSON with SPEC field names."""
+    if isinstance(value, enum.Enum):
+        return value.name.lower()
+    if type(value).__module__.startswith("sessionkit._native"):
+        # A generated record: its fields, in declaration order.
+        return {k: to_json(v) for k, v in vars(value).items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_json(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return value.name.lower()
     return value
 
 
