@@ -7,10 +7,10 @@ lists, str, int, float, bool, None); this layer adds what it cannot: one excepti
 internal errors included), a JSON check that names the argument, listener callables, context
 managers, and ``repr`` redaction. Every rule lives in the engine; nothing here decides anything.
 
->>> from sessionkit import ClientKind, SessionManager, Config, ManualClock
+>>> from sessionkit import ClientKind, Config, ManualClock, NewSession, SessionManager
 >>> clock = ManualClock(1_700_000_000_000)
 >>> manager = SessionManager.open_memory(Config(idle_timeout_ms=600_000), clock)
->>> created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
+>>> created = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB))
 >>> manager.validate(created.token).user_id
 'alice'
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from ._native import sessionkit as _ffi
@@ -454,31 +454,12 @@ class SessionManager:
 
     # ---- sessions
 
-    def create(
-        self,
-        new_session: Union[NewSession, Mapping[str, Any], str, None] = None,
-        client_kind: Optional[ClientKind] = None,
-        **fields: Any,
-    ) -> Created:
-        """Starts a session: ``create(user_id=…, client_kind=…, device=…, metadata={…})``,
-        ``create("alice", ClientKind.WEB)`` or ``create(NewSession(…))``. The token is returned once."""
-        if isinstance(new_session, NewSession):
-            if client_kind is not None or fields:
-                raise TypeError("pass either a NewSession or fields, not both")
-            new = new_session
-        else:
-            if isinstance(new_session, str):
-                fields["user_id"] = new_session
-            elif isinstance(new_session, Mapping):
-                fields = {**new_session, **fields}
-            elif new_session is not None:
-                raise TypeError("create() takes a NewSession, a mapping or keyword fields")
-            if client_kind is not None:
-                fields["client_kind"] = client_kind
-            new = NewSession(**fields)
-        if new.metadata is not None:
-            _checked("metadata", new.metadata)
-        return _call(self._native.create, new)
+    def create(self, new_session: NewSession) -> Created:
+        """Starts a session: ``create(NewSession(user_id=…, client_kind=…, device=…,
+        metadata={…}))``. The token is returned once."""
+        if new_session.metadata is not None:
+            _checked("metadata", new_session.metadata)
+        return _call(self._native.create, new_session)
 
     def validate(self, token: str) -> Session:
         """The session of a bearer token, sliding its idle expiry. Every bad token is
@@ -517,32 +498,10 @@ class SessionManager:
         """Deletes a session and its state."""
         _call(self._native.delete, id)
 
-    def list_user_sessions(
-        self,
-        user_id: str,
-        options: Union[ListOptions, Mapping[str, Any], None] = None,
-        *,
-        active_only: Optional[bool] = None,
-        limit: Optional[int] = None,
-        cursor: Optional[str] = None,
-    ) -> Page:
-        """One page of a user's sessions, newest activity first: pass ``options`` (a
-        ``ListOptions`` or a dict) or ``active_only=``, ``limit=``, ``cursor=``."""
-        given = {
-            k: v
-            for k, v in (("active_only", active_only), ("limit", limit), ("cursor", cursor))
-            if v is not None
-        }
-        if isinstance(options, Mapping):
-            given = {**options, **given}
-        elif options is not None:
-            given = {
-                "active_only": options.active_only,
-                "limit": options.limit,
-                "cursor": options.cursor,
-                **given,
-            }
-        return _call(self._native.list_user_sessions, user_id, ListOptions(**given))
+    def list_user_sessions(self, user_id: str, options: Optional[ListOptions] = None) -> Page:
+        """One page of a user's sessions, newest activity first; ``options`` a
+        ``ListOptions(active_only=…, limit=…, cursor=…)``."""
+        return _call(self._native.list_user_sessions, user_id, options or ListOptions())
 
     def revoke_all_sessions(self) -> int:
         """Revokes every live session of every user, in batches. Returns the count."""
@@ -553,14 +512,9 @@ class SessionManager:
         count."""
         return _call(self._native.delete_user_sessions, user_id)
 
-    def revoke_user_sessions(self, user_id: str, except_: Optional[str] = None, **kw: Any) -> int:
-        """Revokes every active session of a user but ``except_`` (also accepted as
-        ``except_id=`` or ``**{"except": id}``): "sign out everywhere else". Returns the count."""
-        for name in ("except", "except_id"):
-            if name in kw:
-                except_ = kw.pop(name)
-        if kw:
-            raise TypeError(f"unexpected keyword arguments: {', '.join(kw)}")
+    def revoke_user_sessions(self, user_id: str, except_: Optional[str] = None) -> int:
+        """Revokes every active session of a user but ``except_`` (``except`` is a Python
+        keyword): "sign out everywhere else". Returns the count."""
         return _call(self._native.revoke_user_sessions, user_id, except_)
 
     def cleanup_expired(self) -> int:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 import sessionkit
 from sessionkit import (
     Config,
+    ListOptions,
     ManualClock,
     NewSession,
     SessionManager,
@@ -249,12 +250,8 @@ def call(manager: SessionManager, op: str, args: Dict[str, Any]) -> Any:
     if op == "update_metadata":
         return to_json(m.update_metadata(arg(args, "id"), arg(args, "patch")))
     if op == "list_user_sessions":
-        page = m.list_user_sessions(
-            arg(args, "user_id"),
-            active_only=opt(args, "active_only", False),
-            limit=args.get("limit"),
-            cursor=args.get("cursor"),
-        )
+        given = {k: args[k] for k in ("active_only", "limit", "cursor") if args.get(k) is not None}
+        page = m.list_user_sessions(arg(args, "user_id"), ListOptions(**given))
         return to_json(page)
     if op == "revoke_user_sessions":
         return m.revoke_user_sessions(arg(args, "user_id"), args.get("except"))

@@ -52,15 +52,15 @@ def test_config_defaults_are_the_engines_and_all_keywords_optional():
 
 def test_open_memory_without_config_or_clock_uses_defaults():
     m = SessionManager.open_memory(Config())
-    created = m.create(user_id="u", client_kind=ClientKind.WEB)
+    created = m.create(NewSession(user_id="u", client_kind=ClientKind.WEB))
     assert abs(created.session.created_at - m.now()) < 60_000
     assert m.config() == sessionkit.default_config()
 
 
-def test_create_accepts_keywords_positional_mapping_and_new_session(manager):
-    a = manager.create(user_id="alice", client_kind=ClientKind.WEB, device="Firefox", metadata={"theme": "dark"})
-    b = manager.create("alice", ClientKind.MOBILE)
-    c = manager.create({"user_id": "alice", "client_kind": ClientKind.DESKTOP})
+def test_create_takes_a_new_session(manager):
+    a = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB, device="Firefox", metadata={"theme": "dark"}))
+    b = manager.create(NewSession(user_id="alice", client_kind=ClientKind.MOBILE))
+    c = manager.create(NewSession(user_id="alice", client_kind=ClientKind.DESKTOP))
     d = manager.create(NewSession(user_id="alice", client_kind=ClientKind.OTHER, ip="::1"))
     assert [x.session.client.kind for x in (a, b, c, d)] == [ClientKind.WEB, ClientKind.MOBILE, ClientKind.DESKTOP, ClientKind.OTHER]
     assert a.session.metadata == {"theme": "dark"}
@@ -70,7 +70,7 @@ def test_create_accepts_keywords_positional_mapping_and_new_session(manager):
 
 
 def test_records_carry_spec_field_names(manager, clock):
-    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
+    created = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB))
     assert isinstance(created, Created)
     s = manager.validate(created.token)
     assert (s.id, s.user_id, s.active) == (created.session.id, "alice", True)
@@ -82,7 +82,7 @@ def test_records_carry_spec_field_names(manager, clock):
 
 
 def test_token_is_not_in_repr(manager):
-    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
+    created = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB))
     secret = created.token.split(".")[1]
     for text in (repr(created), str(created), f"{created!r}", repr([created])):
         assert secret not in text
@@ -104,7 +104,7 @@ def test_token_is_not_in_the_native_records_repr(manager):
 
 
 def test_json_values_are_native(manager):
-    sid = manager.create(user_id="alice", client_kind=ClientKind.WEB).session.id
+    sid = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB)).session.id
     data = {"cart": [1, 2.5, None, True, "x"], "nested": {"deep": {"n": 10**18}}}
     assert manager.put_state(sid, data, expected_version=0) == 1
     state = manager.get_state(sid)
@@ -119,7 +119,7 @@ def test_json_values_are_native(manager):
 
 
 def test_exceptions_carry_kind_and_fields(manager):
-    sid = manager.create(user_id="alice", client_kind=ClientKind.WEB).session.id
+    sid = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB)).session.id
     manager.put_state(sid, {"v": 1})
     with pytest.raises(SessionkitError) as caught:
         manager.put_state(sid, {"v": 2}, expected_version=7)
@@ -156,7 +156,7 @@ def test_exceptions_carry_kind_and_fields(manager):
 
 def test_limit_exceeded_carries_what():
     m = SessionManager.open_memory(Config(state_max_bytes=16))
-    sid = m.create(user_id="u", client_kind=ClientKind.WEB).session.id
+    sid = m.create(NewSession(user_id="u", client_kind=ClientKind.WEB)).session.id
     with pytest.raises(SessionkitError) as caught:
         m.put_state(sid, {"text": "x" * 100})
     assert (caught.value.kind, caught.value.what) == ("LimitExceeded", "state_max_bytes")
@@ -180,7 +180,7 @@ def test_invalid_config_is_invalid_input_at_open(tmp_path):
 
 
 def test_expiry_with_the_manual_clock(manager, clock):
-    token = manager.create(user_id="alice", client_kind=ClientKind.WEB).token
+    token = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB)).token
     assert clock.advance(31 * 60 * 1000) == START + 31 * 60 * 1000
     with pytest.raises(SessionkitError) as caught:
         manager.validate(token)
@@ -191,7 +191,7 @@ def test_listener_is_called_back_and_unsubscribed(manager):
     seen = []
     sub = manager.subscribe(seen.append)
     assert sub.active
-    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
+    created = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB))
     manager.put_state(created.session.id, {"a": 1})
     manager.revoke(created.session.id)
     assert [e.type for e in seen] == ["Created", "StateChanged", "Revoked"]
@@ -200,7 +200,7 @@ def test_listener_is_called_back_and_unsubscribed(manager):
     assert (seen[1]["type"], seen[1]["version"], seen[1].get("removed")) == ("StateChanged", 1, None)
     sub.close()
     assert not sub.active
-    manager.create(user_id="bob", client_kind=ClientKind.WEB)
+    manager.create(NewSession(user_id="bob", client_kind=ClientKind.WEB))
     assert len(seen) == 3
     sub.close()  # twice is fine
 
@@ -208,16 +208,16 @@ def test_listener_is_called_back_and_unsubscribed(manager):
 def test_subscription_as_context_manager_and_by_garbage_collection(manager):
     seen = []
     with manager.subscribe(seen.append):
-        manager.create(user_id="a", client_kind=ClientKind.WEB)
-    manager.create(user_id="b", client_kind=ClientKind.WEB)
+        manager.create(NewSession(user_id="a", client_kind=ClientKind.WEB))
+    manager.create(NewSession(user_id="b", client_kind=ClientKind.WEB))
     assert len(seen) == 1
 
     other = []
     sub = manager.subscribe(other.append)
-    manager.create(user_id="c", client_kind=ClientKind.WEB)
+    manager.create(NewSession(user_id="c", client_kind=ClientKind.WEB))
     del sub
     gc.collect()
-    manager.create(user_id="d", client_kind=ClientKind.WEB)
+    manager.create(NewSession(user_id="d", client_kind=ClientKind.WEB))
     assert [e.user_id for e in other] == ["c"]
 
 
@@ -227,7 +227,7 @@ def test_a_failing_listener_does_not_fail_the_operation(manager, caplog):
 
     seen = []
     with manager.subscribe(boom), manager.subscribe(seen.append):
-        created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
+        created = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB))
     assert manager.get(created.session.id).user_id == "alice"
     assert [e.type for e in seen] == ["Created"]
     assert "listener bug" in caplog.text
@@ -241,23 +241,22 @@ def test_listener_may_call_back_into_the_manager(manager):
             users.append(manager.get(event.session_id).user_id)
 
     with manager.subscribe(on_event):
-        manager.create(user_id="alice", client_kind=ClientKind.WEB)
+        manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB))
     assert users == ["alice"]
 
 
 def test_listing_and_sign_out_everywhere_else(manager, clock):
     ids = []
     for _ in range(3):
-        ids.append(manager.create(user_id="alice", client_kind=ClientKind.WEB).session.id)
+        ids.append(manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB)).session.id)
         clock.advance(1000)
-    page = manager.list_user_sessions("alice", limit=2)
+    page = manager.list_user_sessions("alice", ListOptions(limit=2))
     assert [s.id for s in page.items] == [ids[2], ids[1]]
     rest = manager.list_user_sessions("alice", ListOptions(limit=2, cursor=page.next_cursor))
     assert [s.id for s in rest.items] == [ids[0]] and rest.next_cursor is None
-    assert manager.list_user_sessions("alice", {"limit": 1}).items[0].id == ids[2]
+    assert manager.list_user_sessions("alice", ListOptions(limit=1)).items[0].id == ids[2]
     assert manager.revoke_user_sessions("alice", ids[0]) == 2
-    assert manager.revoke_user_sessions("alice", except_id=ids[0]) == 0
-    assert manager.revoke_user_sessions("alice", **{"except": ids[0]}) == 0
+    assert manager.revoke_user_sessions("alice", except_=ids[0]) == 0
     assert manager.count_user_sessions("alice", active_only=True) == 1
     assert manager.count_active() == 1
     stats = manager.stats()
@@ -266,7 +265,7 @@ def test_listing_and_sign_out_everywhere_else(manager, clock):
 
 
 def test_rotate_and_cleanup(manager, clock):
-    created = manager.create(user_id="alice", client_kind=ClientKind.WEB)
+    created = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB))
     rotated = manager.rotate(created.session.id)
     assert rotated.session.id != created.session.id
     with pytest.raises(SessionkitError):
@@ -283,7 +282,7 @@ def test_rotate_and_cleanup(manager, clock):
 def test_sqlite_file_persists_across_managers(tmp_path, clock):
     path = tmp_path / "sessions.db"
     first = SessionManager.open_sqlite(path, Config(), clock)
-    created = first.create(user_id="alice", client_kind=ClientKind.MOBILE, metadata={"k": 1})
+    created = first.create(NewSession(user_id="alice", client_kind=ClientKind.MOBILE, metadata={"k": 1}))
     first.put_state(created.session.id, {"draft": "hi"})
     del first
     gc.collect()
@@ -303,7 +302,7 @@ def test_a_database_that_is_not_sqlite_is_a_storage_error(tmp_path):
 
 def test_threads_share_one_manager(tmp_path):
     manager = SessionManager.open_sqlite(tmp_path / "t.db", Config())
-    tokens = [manager.create(user_id=f"u{i}", client_kind=ClientKind.WEB).token for i in range(8)]
+    tokens = [manager.create(NewSession(user_id=f"u{i}", client_kind=ClientKind.WEB)).token for i in range(8)]
     errors = []
 
     def work(token):
@@ -328,9 +327,9 @@ def test_public_names():
 
 
 def test_revoke_all_and_delete_user_sessions(manager):
-    a = manager.create(user_id="a", client_kind=ClientKind.WEB)
-    manager.create(user_id="b", client_kind=ClientKind.WEB)
-    manager.create(user_id="b", client_kind=ClientKind.MOBILE)
+    a = manager.create(NewSession(user_id="a", client_kind=ClientKind.WEB))
+    manager.create(NewSession(user_id="b", client_kind=ClientKind.WEB))
+    manager.create(NewSession(user_id="b", client_kind=ClientKind.MOBILE))
     assert manager.delete_user_sessions("b") == 2
     assert manager.revoke_all_sessions() == 1
     with pytest.raises(SessionkitError) as err:
@@ -343,7 +342,7 @@ def test_validate_in_context_signals_and_the_strict_policy_refuses(clock):
         m = SessionManager.open_memory(Config(context_policy=policy), clock)
         seen = []
         sub = m.subscribe(seen.append)
-        created = m.create(user_id="u", client_kind=ClientKind.WEB, ip="192.0.2.1", user_agent="app/1")
+        created = m.create(NewSession(user_id="u", client_kind=ClientKind.WEB, ip="192.0.2.1", user_agent="app/1"))
         m.validate_in_context(created.token, "192.0.2.1", "app/1")
         assert [e.type for e in seen] == ["Created"]
         if policy == ContextPolicy.SIGNAL:
@@ -367,7 +366,7 @@ def test_state_is_encrypted_at_rest_with_the_callers_keys(tmp_path):
     key2 = "2:" + base64.b64encode(bytes(range(32, 64))).decode()
     path = tmp_path / "sessions.db"
     manager = SessionManager.open_sqlite(path, state_keys=key1)
-    created = manager.create(user_id="alice", client_kind=ClientKind.MOBILE)
+    created = manager.create(NewSession(user_id="alice", client_kind=ClientKind.MOBILE))
     manager.put_state(created.session.id, {"secret": "plans"})
     assert manager.get_state(created.session.id).data == {"secret": "plans"}
     del manager
@@ -403,9 +402,9 @@ def _export_all(manager, limit=2):
 
 def test_export_import_round_trip_memory_sqlite_memory(clock, tmp_path):
     source = SessionManager.open_memory(Config(), clock)
-    a = source.create(user_id="alice", client_kind=ClientKind.WEB, metadata={"theme": "dark"})
-    b = source.create(user_id="bob", client_kind=ClientKind.MOBILE)
-    c = source.create(user_id="carol", client_kind=ClientKind.DESKTOP)
+    a = source.create(NewSession(user_id="alice", client_kind=ClientKind.WEB, metadata={"theme": "dark"}))
+    b = source.create(NewSession(user_id="bob", client_kind=ClientKind.MOBILE))
+    c = source.create(NewSession(user_id="carol", client_kind=ClientKind.DESKTOP))
     source.put_state(a.session.id, {"cart": [1, 2, 3]})
     source.put_state(b.session.id, {"draft": "x"})
     source.clear_state(b.session.id)
@@ -435,7 +434,7 @@ def test_export_import_round_trip_memory_sqlite_memory(clock, tmp_path):
 def test_a_bad_import_record_is_refused_and_nothing_is_imported(clock):
     source = SessionManager.open_memory(Config(), clock)
     for user in ("a", "b"):
-        source.create(user_id=user, client_kind=ClientKind.WEB)
+        source.create(NewSession(user_id=user, client_kind=ClientKind.WEB))
     good = _export_all(source)
     target = SessionManager.open_memory(Config(), clock)
     with pytest.raises(SessionkitError.InvalidInput) as err:
