@@ -1,11 +1,11 @@
 //! `SessionClient` (SPEC §9) for Kotlin, Swift and Python: the native driver
-//! (`sessionkit-client`) converted, nothing re-written. JSON values cross as JSON text.
+//! (`sessionkit-client`) converted, nothing re-written. JSON values are [`Json`] (the conflict resolver's arguments and answer: JSON text).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Result, SessionkitError};
-use crate::{json, Session};
+use crate::{Json, Session};
 
 /// How a client behaves; every field has a default.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -340,19 +340,19 @@ impl SessionClient {
         self.inner.session().map(Session::try_from).transpose()
     }
 
-    /// The local state as JSON text (instant, offline too), or none.
-    pub fn state(&self) -> Result<Option<String>> {
-        self.inner.state().map(|s| json::text(&s)).transpose()
+    /// The local state (instant, offline too), or none.
+    pub fn state(&self) -> Result<Option<Json>> {
+        self.inner.state().map(|s| Json::of(&s)).transpose()
     }
 
     /// Replaces the state locally at once; pushed when online.
-    pub fn put_state(&self, data: String) -> Result<()> {
-        Ok(self.inner.put_state(json::parse("data", &data)?)?)
+    pub fn put_state(&self, data: Json) -> Result<()> {
+        Ok(self.inner.put_state(data.value("data")?)?)
     }
 
     /// Merge-patches the state (RFC 7396) locally at once; pushed when online.
-    pub fn patch_state(&self, patch: String) -> Result<()> {
-        Ok(self.inner.patch_state(json::parse("patch", &patch)?)?)
+    pub fn patch_state(&self, patch: Json) -> Result<()> {
+        Ok(self.inner.patch_state(patch.value("patch")?)?)
     }
 
     /// Pulls and pushes now; returns when the replica and the server agree or the server is
@@ -376,10 +376,10 @@ impl SessionClient {
         Ok(recovery_result(self.inner.recover_async().await?))
     }
 
-    /// This user's devices: the server's page as JSON text (`items`, `next_cursor`; the
-    /// caller's own item has `current: true`).
-    pub fn devices(&self) -> Result<String> {
-        json::text(&self.inner.devices()?)
+    /// This user's devices: the server's page (`items`, `next_cursor`; the caller's own item
+    /// has `current: true`).
+    pub fn devices(&self) -> Result<Json> {
+        Json::of(&self.inner.devices()?)
     }
 
     /// Revokes one of this user's other devices.

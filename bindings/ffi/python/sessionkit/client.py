@@ -2,8 +2,9 @@
 step with a ``sessionkit serve`` server across a network that fails.
 
 The engine's state machine and its one native driver do everything (HTTP, the event stream,
-reconnects with backoff, conflicts, the replica kept in SQLite); this module only converts JSON
-text to Python values and native records to dataclasses.
+reconnects with backoff, conflicts, the replica kept in SQLite); this module only adapts the
+conflict resolver (JSON text) and the listener callables, and converts native results to
+dataclasses.
 
 >>> client = SessionClient.open_sqlite("http://127.0.0.1:8080", "device.db")  # doctest: +SKIP
 >>> client.sign_in(token_from_your_backend)                                   # doctest: +SKIP
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Union
 
 from ._native import sessionkit as _ffi
-from . import Session, SessionkitError, _call, _dumps, _from_native
+from . import Session, SessionkitError, _call, _checked, _from_native
 
 __all__ = [
     "ClientEvent",
@@ -251,16 +252,15 @@ class SessionClient:
 
     def state(self) -> JSON:
         """The local state (instant, offline too); None when there is none."""
-        text = _call(self._native.state)
-        return None if text is None else json.loads(text)
+        return _call(self._native.state)
 
     def put_state(self, data: JSON) -> None:
         """Replaces the state locally at once; pushed when online."""
-        _call(self._native.put_state, _dumps("data", data))
+        _call(self._native.put_state, _checked("data", data))
 
     def patch_state(self, patch: JSON) -> None:
         """Merge-patches the state (RFC 7396) locally at once; pushed when online."""
-        _call(self._native.patch_state, _dumps("patch", patch))
+        _call(self._native.patch_state, _checked("patch", patch))
 
     def sync(self) -> SyncResult:
         """Pulls and pushes now; returns when replica and server agree, or ``offline``."""
@@ -287,7 +287,7 @@ class SessionClient:
     def devices(self) -> Dict[str, Any]:
         """This user's devices: ``{"items": [...], "next_cursor": ...}``, the caller's own
         item marked ``current: True``."""
-        return json.loads(_call(self._native.devices))
+        return _call(self._native.devices)
 
     def revoke_device(self, id: str) -> None:
         """Revokes one of this user's other devices."""

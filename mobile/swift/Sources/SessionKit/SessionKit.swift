@@ -1590,10 +1590,10 @@ public protocol SessionClientProtocol: AnyObject, Sendable {
     func connectionState()  -> ConnectionState
     
     /**
-     * This user's devices: the server's page as JSON text (`items`, `next_cursor`; the
-     * caller's own item has `current: true`).
+     * This user's devices: the server's page (`items`, `next_cursor`; the caller's own item
+     * has `current: true`).
      */
-    func devices() throws  -> String
+    func devices() throws  -> Json
     
     /**
      * The figures so far.
@@ -1603,12 +1603,12 @@ public protocol SessionClientProtocol: AnyObject, Sendable {
     /**
      * Merge-patches the state (RFC 7396) locally at once; pushed when online.
      */
-    func patchState(patch: String) throws 
+    func patchState(patch: Json) throws 
     
     /**
      * Replaces the state locally at once; pushed when online.
      */
-    func putState(data: String) throws 
+    func putState(data: Json) throws 
     
     /**
      * After a restart or a reconnect: re-validates the session and reconciles the replica.
@@ -1659,9 +1659,9 @@ public protocol SessionClientProtocol: AnyObject, Sendable {
     func signOut() throws 
     
     /**
-     * The local state as JSON text (instant, offline too), or none.
+     * The local state (instant, offline too), or none.
      */
-    func state() throws  -> String?
+    func state() throws  -> Json?
     
     /**
      * Delivers every event to `listener` until the subscription is released.
@@ -1780,11 +1780,11 @@ open func connectionState() -> ConnectionState  {
 }
     
     /**
-     * This user's devices: the server's page as JSON text (`items`, `next_cursor`; the
-     * caller's own item has `current: true`).
+     * This user's devices: the server's page (`items`, `next_cursor`; the caller's own item
+     * has `current: true`).
      */
-open func devices()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+open func devices()throws  -> Json  {
+    return try  FfiConverterTypeJson_lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionclient_devices(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1807,11 +1807,11 @@ open func metrics() -> ClientMetrics  {
     /**
      * Merge-patches the state (RFC 7396) locally at once; pushed when online.
      */
-open func patchState(patch: String)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+open func patchState(patch: Json)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionclient_patch_state(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(patch),uniffiCallStatus
+        FfiConverterTypeJson_lower(patch),uniffiCallStatus
     )
 }
 }
@@ -1819,11 +1819,11 @@ open func patchState(patch: String)throws   {try rustCallWithError(FfiConverterT
     /**
      * Replaces the state locally at once; pushed when online.
      */
-open func putState(data: String)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+open func putState(data: Json)throws   {try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionclient_put_state(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(data),uniffiCallStatus
+        FfiConverterTypeJson_lower(data),uniffiCallStatus
     )
 }
 }
@@ -1945,10 +1945,10 @@ open func signOut()throws   {try rustCallWithError(FfiConverterTypeSessionkitErr
 }
     
     /**
-     * The local state as JSON text (instant, offline too), or none.
+     * The local state (instant, offline too), or none.
      */
-open func state()throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
+open func state()throws  -> Json?  {
+    return try  FfiConverterOptionTypeJson.lift(try rustCallWithError(FfiConverterTypeSessionkitError_lift) {
         uniffiCallStatus in
     uniffi_sessionkit_ffi_fn_method_sessionclient_state(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -6176,16 +6176,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionclient_connection_state() != 21160) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_devices() != 24913) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_devices() != 37501) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionclient_metrics() != 15242) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_patch_state() != 5305) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_patch_state() != 18492) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_put_state() != 34850) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_put_state() != 59808) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionclient_recover() != 5870) {
@@ -6215,7 +6215,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sessionkit_ffi_checksum_method_sessionclient_sign_out() != 4243) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_state() != 35789) {
+    if (uniffi_sessionkit_ffi_checksum_method_sessionclient_state() != 9919) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sessionkit_ffi_checksum_method_sessionclient_subscribe() != 41706) {
