@@ -58,6 +58,26 @@ __all__ = [
 
 _log = logging.getLogger("sessionkit")
 
+def _named_like_the_spec(enum_class: Any) -> Any:
+    """Lets the members of a generated enum stand for their SPEC names: ``ClientKind.WEB ==
+    "web"``, ``str(ClientKind.WEB) == "web"``, and the name string accepted wherever the enum is
+    (``NewSession(client_kind="web")``, ``Config(session_limit_policy="evict_oldest")``: the
+    generated code compares each value with the members, and a name compares equal)."""
+
+    def spec_name(member: Any) -> str:
+        return member.name.lower()
+
+    def __eq__(self: Any, other: Any) -> bool:
+        if isinstance(other, str):
+            return spec_name(self) == other
+        return self is other
+
+    enum_class.__eq__ = __eq__
+    enum_class.__hash__ = lambda self: hash(spec_name(self))
+    enum_class.__str__ = spec_name
+    return enum_class
+
+
 #: Timeouts, limits and state settings; keyword arguments, all optional (SPEC §1 names):
 #: ``idle_timeout_ms``, ``absolute_timeout_ms``, ``touch_interval_ms``,
 #: ``max_sessions_per_user``, ``session_limit_policy`` (a :class:`SessionLimitPolicy`; None:
@@ -66,13 +86,13 @@ _log = logging.getLogger("sessionkit")
 Config = _ffi.Config
 
 #: The kind of client a session belongs to: ``DESKTOP``, ``MOBILE``, ``WEB``, ``OTHER``.
-ClientKind = _ffi.ClientKind
+ClientKind = _named_like_the_spec(_ffi.ClientKind)
 
 #: At ``max_sessions_per_user``: ``REJECT`` the new session or ``EVICT_OLDEST``.
-SessionLimitPolicy = _ffi.SessionLimitPolicy
+SessionLimitPolicy = _named_like_the_spec(_ffi.SessionLimitPolicy)
 
 #: On a changed IP or User-Agent in ``validate_in_context``: ``SIGNAL`` or ``STRICT`` (refuse).
-ContextPolicy = _ffi.ContextPolicy
+ContextPolicy = _named_like_the_spec(_ffi.ContextPolicy)
 
 #: A clock that only moves when told to: ``ManualClock(start_ms)``, ``.advance(ms)``,
 #: ``.set(now_ms)``, ``.now_ms()``.
@@ -334,6 +354,17 @@ def parse_context_policy(name: str) -> ContextPolicy:
     return _call(_ffi.parse_context_policy, name)
 
 
+def _named(config: Optional[Config]) -> Config:
+    """``config`` (default ``Config()``) with policies given by name turned into the enums, so a
+    bad name is ``InvalidInput`` naming the field rather than the generated code's ValueError."""
+    config = config if config is not None else Config()
+    if isinstance(config.session_limit_policy, str):
+        config.session_limit_policy = parse_session_limit_policy(config.session_limit_policy)
+    if isinstance(config.context_policy, str):
+        config.context_policy = parse_context_policy(config.context_policy)
+    return config
+
+
 def default_config() -> Config:
     """The engine's default configuration: ``Config()``'s values, with the policies named."""
     return _ffi.default_config()
@@ -413,7 +444,7 @@ class SessionManager:
 
         ``state_keys`` encrypts state at rest: one ``<id>:<base64 of 32 bytes>`` a line, the
         first the current key, the others older keys still read (SPEC §11)."""
-        return cls(_call(_ffi.SessionManager.open_memory, config or Config(), clock, state_keys))
+        return cls(_call(_ffi.SessionManager.open_memory, _named(config), clock, state_keys))
 
     @classmethod
     def open_sqlite(
@@ -431,7 +462,7 @@ class SessionManager:
             _call(
                 _ffi.SessionManager.open_sqlite,
                 os.fspath(path),
-                config or Config(),
+                _named(config),
                 clock,
                 state_keys,
             )
@@ -454,9 +485,16 @@ class SessionManager:
 
     # ---- sessions
 
-    def create(self, new_session: NewSession) -> Created:
+    def create(self, new_session: Optional[NewSession] = None, **fields: Any) -> Created:
         """Starts a session: ``create(NewSession(user_id=…, client_kind=…, device=…,
-        metadata={…}))``. The token is returned once."""
+        metadata={…}))``, or the same fields as keywords (``create(user_id="alice",
+        client_kind="web")``). The token is returned once."""
+        if new_session is None:
+            new_session = NewSession(**fields)
+        elif fields:
+            raise TypeError("pass either a NewSession or its fields as keywords, not both")
+        if isinstance(new_session.client_kind, str):
+            new_session.client_kind = parse_client_kind(new_session.client_kind)
         if new_session.metadata is not None:
             _checked("metadata", new_session.metadata)
         return _call(self._native.create, new_session)
@@ -498,10 +536,16 @@ class SessionManager:
         """Deletes a session and its state."""
         _call(self._native.delete, id)
 
-    def list_user_sessions(self, user_id: str, options: Optional[ListOptions] = None) -> Page:
+    def list_user_sessions(
+        self, user_id: str, options: Optional[ListOptions] = None, **fields: Any
+    ) -> Page:
         """One page of a user's sessions, newest activity first; ``options`` a
-        ``ListOptions(active_only=…, limit=…, cursor=…)``."""
-        return _call(self._native.list_user_sessions, user_id, options or ListOptions())
+        ``ListOptions(active_only=…, limit=…, cursor=…)``, or the same fields as keywords."""
+        if options is None:
+            options = ListOptions(**fields)
+        elif fields:
+            raise TypeError("pass either ListOptions or its fields as keywords, not both")
+        return _call(self._native.list_user_sessions, user_id, options)
 
     def revoke_all_sessions(self) -> int:
         """Revokes every live session of every user, in batches. Returns the count."""
@@ -512,9 +556,15 @@ class SessionManager:
         count."""
         return _call(self._native.delete_user_sessions, user_id)
 
-    def revoke_user_sessions(self, user_id: str, except_: Optional[str] = None) -> int:
+    def revoke_user_sessions(
+        self, user_id: str, except_: Optional[str] = None, *, except_id: Optional[str] = None
+    ) -> int:
         """Revokes every active session of a user but ``except_`` (``except`` is a Python
-        keyword): "sign out everywhere else". Returns the count."""
+        keyword; ``except_id=`` is the same): "sign out everywhere else". Returns the count."""
+        if except_id is not None:
+            if except_ is not None:
+                raise TypeError("pass except_ or except_id, not both")
+            except_ = except_id
         return _call(self._native.revoke_user_sessions, user_id, except_)
 
     def cleanup_expired(self) -> int:

@@ -57,6 +57,37 @@ def test_open_memory_without_config_or_clock_uses_defaults():
     assert m.config() == sessionkit.default_config()
 
 
+def test_the_enums_stand_for_their_spec_names_and_keywords_still_work(manager):
+    # The SPEC's names are accepted wherever an enum is, and an enum equals its name.
+    assert ClientKind.WEB == "web" and "web" == ClientKind.WEB and ClientKind.WEB != "mobile"
+    assert str(SessionLimitPolicy.EVICT_OLDEST) == "evict_oldest"
+    assert {ClientKind.MOBILE: 1}["mobile"] == 1
+    a = manager.create(user_id="alice", client_kind="mobile", device="Pixel 8")
+    b = manager.create(NewSession(user_id="alice", client_kind="web"))
+    assert (a.session.client.kind, b.session.client.kind) == ("mobile", ClientKind.WEB)
+    assert a.session.client.device == "Pixel 8"
+    with pytest.raises(TypeError):
+        manager.create(NewSession(user_id="alice", client_kind="web"), device="x")
+    with pytest.raises(sessionkit.SessionkitError.InvalidInput) as bad:
+        manager.create(user_id="alice", client_kind="tablet")
+    assert bad.value.field == "client_kind"
+    with pytest.raises(sessionkit.SessionkitError.InvalidInput) as bad:
+        SessionManager.open_memory(Config(session_limit_policy="oldest"))
+    assert bad.value.kind == "InvalidInput"
+    limited = SessionManager.open_memory(
+        Config(max_sessions_per_user=1, session_limit_policy="evict_oldest", context_policy="strict")
+    )
+    assert limited.config().session_limit_policy == SessionLimitPolicy.EVICT_OLDEST
+    assert limited.config().context_policy == "strict"
+    first = limited.create(user_id="bob", client_kind="web")
+    limited.create(user_id="bob", client_kind="web")
+    assert limited.count_user_sessions("bob", active_only=True) == 1
+    page = manager.list_user_sessions("alice", limit=1)
+    assert len(page.items) == 1 and page.next_cursor is not None
+    assert manager.revoke_user_sessions("alice", except_id=a.session.id) == 1
+    assert first.session.client.kind == "web"
+
+
 def test_create_takes_a_new_session(manager):
     a = manager.create(NewSession(user_id="alice", client_kind=ClientKind.WEB, device="Firefox", metadata={"theme": "dark"}))
     b = manager.create(NewSession(user_id="alice", client_kind=ClientKind.MOBILE))
