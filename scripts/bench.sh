@@ -86,17 +86,24 @@ case "$mode" in
     ;;
   pg)
     cargo build --release --locked -p sessionkit-bench
+    # The peer (tower-sessions' sqlx stores) on the same servers: built here, its own workspace.
+    CARGO_TARGET_DIR=benches/peer-tower/target \
+      cargo build --release --locked --manifest-path benches/peer-tower/Cargo.toml
+    peer_db=$PWD/benches/peer-tower/target/release/peer-tower-bench
     # A fresh database on each throwaway server, then the cases; the section replaces the
     # previous one in BENCHMARKS.md (or goes before the notes).
     scripts/pg-mysql.sh bash -c '
       set -euo pipefail
-      psql -q "$SESSIONKIT_TEST_POSTGRES_URL" -c "CREATE DATABASE sk_bench"
+      psql -q "$SESSIONKIT_TEST_POSTGRES_URL" -c "CREATE DATABASE sk_bench" -c "CREATE DATABASE sk_peer"
       my=${SESSIONKIT_TEST_MYSQL_URL#mysql://}; my_host=${my#*@}; my_host=${my_host%%/*}
       mariadb --no-defaults -h "${my_host%:*}" -P "${my_host##*:}" -u root \
-        -e "CREATE DATABASE sk_bench"
+        -e "CREATE DATABASE sk_bench; CREATE DATABASE sk_peer"
+      peer=()
+      [ -n "$1" ] && peer=(--peer-bin "$1" --peer-pg "${SESSIONKIT_TEST_POSTGRES_URL%/*}/sk_peer"
+        --peer-mysql "${SESSIONKIT_TEST_MYSQL_URL%/*}/sk_peer")
       "$0" db --pg "${SESSIONKIT_TEST_POSTGRES_URL%/*}/sk_bench" \
-        --mysql "${SESSIONKIT_TEST_MYSQL_URL%/*}/sk_bench" --out target/bench/db.md
-    ' "$target/release/sessionkit-bench"
+        --mysql "${SESSIONKIT_TEST_MYSQL_URL%/*}/sk_bench" "${peer[@]}" --out target/bench/db.md
+    ' "$target/release/sessionkit-bench" "$peer_db"
     python3 - <<'PY'
 import re
 section = open("target/bench/db.md").read().rstrip() + "\n\n"

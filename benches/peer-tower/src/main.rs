@@ -1,5 +1,7 @@
 //! Peer benchmark: tower-sessions' SQLite store (tower-sessions-sqlx-store over sqlx) on a fresh
-//! database file in WAL mode with `synchronous=NORMAL`, the settings sessionkit-sqlite uses.
+//! database file in WAL mode with `synchronous=NORMAL`, the settings sessionkit-sqlite uses — or,
+//! with `--db postgres://…` / `--db mysql://…`, its PostgreSQL or MySQL store on that (fresh,
+//! empty) database, for `sessionkit-bench db`.
 //!
 //! Per operation, median over rounds after a warm-up round:
 //! - `create`: `SessionStore::create` of a new record carrying a 200-byte payload;
@@ -15,11 +17,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use sqlx::mysql::MySqlPoolOptions;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::SessionStore;
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore};
 
 const PAYLOAD_BYTES: usize = 200;
 
@@ -31,18 +35,22 @@ struct Params {
     /// Operations per round; a round's time divided by this is one sample.
     batch: usize,
     out: PathBuf,
+    /// A PostgreSQL or MySQL database instead of a SQLite file.
+    db: Option<String>,
 }
 
 fn parse_args() -> Result<Params, String> {
     let mut quick = false;
     let mut out = PathBuf::from("target/bench/peer.json");
+    let mut db = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--out" => out = args.next().ok_or("--out needs a path")?.into(),
+            "--db" => db = Some(args.next().ok_or("--db needs a URL")?),
             "-h" | "--help" => {
-                println!("usage: peer-tower-bench [--quick] [--out PATH]");
+                println!("usage: peer-tower-bench [--quick] [--out PATH] [--db URL]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -54,6 +62,7 @@ fn parse_args() -> Result<Params, String> {
             rounds: 3,
             batch: 50,
             out,
+            db,
         }
     } else {
         Params {
@@ -61,6 +70,7 @@ fn parse_args() -> Result<Params, String> {
             rounds: 7,
             batch: 1_000,
             out,
+            db,
         }
     })
 }
@@ -104,7 +114,9 @@ fn per_op_ns(elapsed: Duration, ops: usize) -> f64 {
     elapsed.as_nanos() as f64 / ops as f64
 }
 
-async fn open(path: &Path) -> Result<SqliteStore, Box<dyn std::error::Error>> {
+type BoxError = Box<dyn std::error::Error>;
+
+async fn open(path: &Path) -> Result<SqliteStore, BoxError> {
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -115,8 +127,27 @@ async fn open(path: &Path) -> Result<SqliteStore, Box<dyn std::error::Error>> {
     Ok(store)
 }
 
-async fn run(params: &Params, db: &Path) -> Result<[f64; 3], Box<dyn std::error::Error>> {
-    let store = open(db).await?;
+/// The store `params` names (a SQLite file in `dir` by default), migrated, then [`run`].
+async fn run_on(params: &Params, dir: &Path) -> Result<[f64; 3], BoxError> {
+    match params.db.as_deref() {
+        Some(url) if url.starts_with("postgres") => {
+            let pool = PgPoolOptions::new().connect(url).await?;
+            let store = PostgresStore::new(pool);
+            store.migrate().await?;
+            run(params, store).await
+        }
+        Some(url) if url.starts_with("mysql") || url.starts_with("mariadb") => {
+            let pool = MySqlPoolOptions::new().connect(url).await?;
+            let store = MySqlStore::new(pool);
+            store.migrate().await?;
+            run(params, store).await
+        }
+        Some(other) => Err(format!("--db {other:?}: not a postgres:// or mysql:// URL").into()),
+        None => run(params, open(&dir.join("sessions.db")).await?).await,
+    }
+}
+
+async fn run<S: SessionStore>(params: &Params, store: S) -> Result<[f64; 3], BoxError> {
     let payload = "x".repeat(PAYLOAD_BYTES);
 
     // The records present for load and save.
@@ -189,7 +220,9 @@ fn main() {
     let params = match parse_args() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("peer-tower-bench: {e}\nusage: peer-tower-bench [--quick] [--out PATH]");
+            eprintln!(
+                "peer-tower-bench: {e}\nusage: peer-tower-bench [--quick] [--out PATH] [--db URL]"
+            );
             std::process::exit(2);
         }
     };
@@ -199,7 +232,7 @@ fn main() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        runtime.block_on(run(&params, &dir.join("sessions.db")))
+        runtime.block_on(run_on(&params, &dir))
     })();
     let _ = std::fs::remove_dir_all(&dir);
     let [create, load, save] = match result {

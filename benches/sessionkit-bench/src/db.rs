@@ -4,10 +4,17 @@
 //! `list_user_sessions` against page 1. Interleaved rounds, medians (see `measure`). Writes a
 //! Markdown section; nothing here asserts a time.
 //!
-//! `sessionkit-bench db --pg URL --mysql URL [--out FILE] [--quick]`, each URL a fresh, empty
-//! database (scripts/bench.sh makes them on throwaway servers).
+//! With `--peer-bin` (benches/peer-tower's `peer-tower-bench`) and a second fresh database per
+//! server (`--peer-pg URL`, `--peer-mysql URL`), also `validate` against tower-sessions' sqlx
+//! store `load` on the same server: ops/s, higher is better.
+//!
+//! `sessionkit-bench db --pg URL --mysql URL [--peer-bin PATH --peer-pg URL --peer-mysql URL]
+//! [--out FILE] [--quick]`, each URL a fresh, empty database (scripts/bench.sh makes them on
+//! throwaway servers).
 
 use std::hint::black_box;
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 
 use pollster::block_on;
@@ -76,8 +83,8 @@ fn fresh_records(n: usize) -> Vec<SessionRecord> {
         .collect()
 }
 
-/// Times one database; its Markdown rows.
-fn bench(name: &str, db: &Db, rounds: usize, batch: usize) -> String {
+/// Times one database; its Markdown rows and the median `validate` in ns.
+fn bench(name: &str, db: &Db, rounds: usize, batch: usize) -> (String, f64) {
     let manager = SessionManager::open(db.store(), Config::default()).expect("open manager");
     let mut tokens = Vec::with_capacity(SESSIONS);
     let mut ids = Vec::with_capacity(SESSIONS);
@@ -200,7 +207,38 @@ fn bench(name: &str, db: &Db, rounds: usize, batch: usize) -> String {
         list[0],
         1.2,
     );
-    out
+    (out, validate[0])
+}
+
+/// tower-sessions' sqlx store on the fresh database `url`: the peer's median `load` in ns.
+fn peer_load_ns(bin: &Path, url: &str, quick: bool) -> f64 {
+    let out = std::env::temp_dir().join(format!("sk-peer-db-{}.json", std::process::id()));
+    let mut cmd = Command::new(bin);
+    cmd.arg("--db").arg(url).arg("--out").arg(&out);
+    if quick {
+        cmd.arg("--quick");
+    }
+    let status = cmd.status().expect("run the peer");
+    assert!(status.success(), "the peer failed on {url}: {status}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("the peer's output")).expect("JSON");
+    let _ = std::fs::remove_file(&out);
+    json["load_ns"].as_f64().expect("load_ns")
+}
+
+/// The row of `validate` against the peer's `load`, as operations per second.
+fn peer_row(name: &str, validate_ns: f64, load_ns: f64) -> String {
+    let (ours, theirs) = (1e9 / validate_ns, 1e9 / load_ns);
+    let met = if ours / theirs >= 3.0 {
+        "met"
+    } else {
+        "**not met**"
+    };
+    format!(
+        "| {name} | validate vs tower-sessions sqlx store `load` (ops/s) | {ours:.0} ops/s | \
+         {theirs:.0} ops/s | {:.2}× the ops/s | ≥ 3× {met} |\n",
+        ours / theirs
+    )
 }
 
 /// `sessionkit-bench db ...`.
@@ -208,6 +246,8 @@ pub fn main(args: &[String]) {
     let mut pg = None;
     let mut my = None;
     let mut out = None;
+    let (mut peer_bin, mut peer_pg, mut peer_my) = (None, None, None);
+    let mut quick = false;
     let (mut rounds, mut batch) = (15, 200);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -216,18 +256,35 @@ pub fn main(args: &[String]) {
             "--pg" => pg = Some(value()),
             "--mysql" => my = Some(value()),
             "--out" => out = Some(value()),
-            "--quick" => (rounds, batch) = (3, 20),
+            "--peer-bin" => peer_bin = Some(value()),
+            "--peer-pg" => peer_pg = Some(value()),
+            "--peer-mysql" => peer_my = Some(value()),
+            "--quick" => {
+                (rounds, batch) = (3, 20);
+                quick = true;
+            }
             other => panic!("sessionkit-bench db: unknown argument {other:?}"),
         }
     }
     let mut rows = String::new();
+    let peer = |name: &str, validate_ns: f64, url: &Option<String>| {
+        if let (Some(bin), Some(url)) = (&peer_bin, url) {
+            peer_row(name, validate_ns, peer_load_ns(Path::new(bin), url, quick))
+        } else {
+            String::new()
+        }
+    };
     if let Some(url) = pg {
         let store = Arc::new(PostgresStore::open(&url).expect("open postgres"));
-        rows += &bench("PostgreSQL", &Db::Postgres(store), rounds, batch);
+        let (table, validate_ns) = bench("PostgreSQL", &Db::Postgres(store), rounds, batch);
+        rows += &table;
+        rows += &peer("PostgreSQL", validate_ns, &peer_pg);
     }
     if let Some(url) = my {
         let store = Arc::new(MysqlStore::open(&url).expect("open mysql"));
-        rows += &bench("MariaDB", &Db::Mysql(store), rounds, batch);
+        let (table, validate_ns) = bench("MariaDB", &Db::Mysql(store), rounds, batch);
+        rows += &table;
+        rows += &peer("MariaDB", validate_ns, &peer_my);
     }
     let section = format!(
         "## Database stores (`scripts/bench.sh --pg`)\n\n\
@@ -239,10 +296,13 @@ pub fn main(args: &[String]) {
          Medians of {rounds} interleaved rounds ({batch} validations, {} creates, {} pages a \
          round). Both sides of a pair make the same round trips to the server, so a ratio \
          measures the engine's own work against a loopback round trip; on a shared, loaded \
-         machine a ratio below 1.00× is noise, not a faster path.\n\n\
+         machine a ratio below 1.00× is noise, not a faster path. The peer (tower-sessions 0.14's \
+         sqlx store, `benches/peer-tower`, when built) runs on a fresh database of the same \
+         server after ours: {} records of a 200-byte payload, `load` by id, its own rounds.\n\n\
          | database | case | ours | baseline | ratio | target |\n|---|---|---|---|---|---|\n{rows}",
         batch / 2,
-        (batch / 4).max(1)
+        (batch / 4).max(1),
+        if quick { 200 } else { 10_000 }
     );
     match out {
         Some(path) => std::fs::write(&path, &section).expect("write the section"),

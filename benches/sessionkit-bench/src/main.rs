@@ -369,6 +369,10 @@ fn document(o: &Options, report: &Report, seconds: f64) -> String {
         doc.push_str(section);
         doc.push('\n');
     }
+    // What other commands measured (they need database servers) stays as they wrote it.
+    if let Ok(previous) = std::fs::read_to_string(&o.out) {
+        doc.push_str(&sections_owned_elsewhere(&previous));
+    }
     let notes = o
         .notes
         .as_deref()
@@ -380,6 +384,24 @@ fn document(o: &Options, report: &Report, seconds: f64) -> String {
         }
     }
     doc
+}
+
+/// The sections of `doc` that `scripts/bench.sh --pg` and `scripts/bench-pg-servers.sh` write
+/// (a full run does not measure them), each up to the next `## ` heading.
+fn sections_owned_elsewhere(doc: &str) -> String {
+    const OWNED: [&str; 2] = ["## Database stores", "## Two servers on one PostgreSQL"];
+    let mut kept = String::new();
+    for heading in OWNED {
+        if let Some(start) = doc.find(heading) {
+            let body = &doc[start + heading.len()..];
+            let end = body
+                .find("\n## ")
+                .map_or(doc.len(), |i| start + heading.len() + i + 1);
+            kept.push_str(doc[start..end].trim_end());
+            kept.push_str("\n\n");
+        }
+    }
+    kept
 }
 
 fn mem_total() -> String {
@@ -394,4 +416,23 @@ fn mem_total() -> String {
             || "memory unknown".to_owned(),
             |kib| format!("{:.0} GiB RAM", kib as f64 / 1024.0 / 1024.0),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sections_owned_elsewhere;
+
+    #[test]
+    fn a_full_run_keeps_the_database_sections_and_nothing_else() {
+        let doc =
+            "# Benchmarks\n\n## Summary\n\nx\n\n## Database stores (`scripts/bench.sh --pg`)\n\n\
+                   | a |\n\n## Two servers on one PostgreSQL (`scripts/bench-pg-servers.sh`)\n\n\
+                   two\n\n## Notes\n\nn\n";
+        assert_eq!(
+            sections_owned_elsewhere(doc),
+            "## Database stores (`scripts/bench.sh --pg`)\n\n| a |\n\n\
+             ## Two servers on one PostgreSQL (`scripts/bench-pg-servers.sh`)\n\ntwo\n\n"
+        );
+        assert_eq!(sections_owned_elsewhere("# Benchmarks\n\n## Notes\n"), "");
+    }
 }
