@@ -31,6 +31,25 @@ async fn database_names() -> Vec<String> {
         .collect()
 }
 
+/// Opens the IndexedDB database `name` with `config` and `options`, which must be refused as
+/// `InvalidInput` without creating it; the error.
+async fn refused_without_a_database(
+    name: &str,
+    config: JsValue,
+    options: JsValue,
+    case: &str,
+) -> JsValue {
+    let opened = SessionManagerCore::open_indexed_db(name.into(), config, None, options);
+    let err = JsFuture::from(opened).await.expect_err("refused");
+    let kind = Reflect::get(&err, &"kind".into()).expect("kind");
+    assert_eq!(kind.as_string().as_deref(), Some("InvalidInput"), "{case}");
+    assert!(
+        !database_names().await.contains(&name.to_owned()),
+        "{case}: the database was created"
+    );
+    err
+}
+
 #[wasm_bindgen_test]
 async fn a_bad_config_creates_no_indexeddb_database() {
     let name = format!("sessionkit-face-config-{}", js_sys::Math::random());
@@ -41,19 +60,7 @@ async fn a_bad_config_creates_no_indexeddb_database() {
         r#"{"idleTimeoutMs": 7200000, "absoluteTimeoutMs": 3600000}"#,
     ] {
         let config = js_sys::JSON::parse(bad).expect("json");
-        let opened = SessionManagerCore::open_indexed_db(
-            name.clone().into(),
-            config,
-            None,
-            JsValue::UNDEFINED,
-        );
-        let err = JsFuture::from(opened).await.expect_err("refused");
-        let kind = Reflect::get(&err, &"kind".into()).expect("kind");
-        assert_eq!(kind.as_string().as_deref(), Some("InvalidInput"), "{bad}");
-        assert!(
-            !database_names().await.contains(&name),
-            "{bad}: the database was created"
-        );
+        refused_without_a_database(&name, config, JsValue::UNDEFINED, bad).await;
     }
     // The same call with a good configuration does create it.
     let opened = SessionManagerCore::open_indexed_db(
@@ -88,27 +95,12 @@ async fn bad_state_keys_create_no_indexeddb_database() {
         js_sys::JSON::parse(r#"{"stateKeys": 7}"#).expect("json"),
     ];
     for (index, options) in bad_options.into_iter().enumerate() {
-        let opened = SessionManagerCore::open_indexed_db(
-            name.clone().into(),
-            JsValue::UNDEFINED,
-            None,
-            options,
-        );
-        let err = JsFuture::from(opened).await.expect_err("refused");
-        let kind = Reflect::get(&err, &"kind".into()).expect("kind");
-        assert_eq!(
-            kind.as_string().as_deref(),
-            Some("InvalidInput"),
-            "#{index}"
-        );
+        let case = format!("#{index}");
+        let err = refused_without_a_database(&name, JsValue::UNDEFINED, options, &case).await;
         let message = Reflect::get(&err, &"message".into()).expect("message");
         assert!(
             !message.as_string().unwrap_or_default().contains(KEY),
-            "#{index}: the error shows a key"
-        );
-        assert!(
-            !database_names().await.contains(&name),
-            "#{index}: the database was created"
+            "{case}: the error shows a key"
         );
     }
     // Good keys do create it.
