@@ -31,9 +31,14 @@ fn every_test_and_scenario_security_md_cites_exists() {
                 // The attribute sits within the few lines above the function.
                 let before = &source[..at];
                 let window = &before[before.len().saturating_sub(200)..];
-                ["#[test]", "#[tokio::test", "#[wasm_bindgen_test]", "proptest!"]
-                    .iter()
-                    .any(|attribute| window.contains(attribute))
+                [
+                    "#[test]",
+                    "#[tokio::test",
+                    "#[wasm_bindgen_test]",
+                    "proptest!",
+                ]
+                .iter()
+                .any(|attribute| window.contains(attribute))
             });
             assert!(is_test, "SECURITY.md cites {span}: no such test");
             tests += 1;
