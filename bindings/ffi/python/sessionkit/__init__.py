@@ -2,9 +2,9 @@
 
 A thin Python layer over the generated uniffi bindings (``sessionkit._native``). The generated
 code already hands out its records (SPEC field names) with JSON values as Python values (dicts,
-lists, str, int, float, bool, None); this layer adds what it cannot: one exception type,
-:class:`SessionkitError`, whose ``kind`` attribute names the SPEC §5 variant (uniffi's own
-internal errors included), a JSON check that names the argument, listener callables, context
+lists, str, int, float, bool, None); this layer adds what it cannot: a ``kind`` attribute and the
+engine's wording on the generated exception, :class:`SessionkitError` (uniffi's internal errors
+become its ``Storage``), a JSON check that names the argument, listener callables, context
 managers, and ``repr`` redaction. Every rule lives in the engine; nothing here decides anything.
 
 >>> from sessionkit import ClientKind, Config, ManualClock, NewSession, SessionManager
@@ -112,95 +112,47 @@ JSON = Any
 # ---- errors --------------------------------------------------------------------------------
 
 
-class SessionkitError(Exception):
-    """Every sessionkit failure.
-
-    ``kind`` names the SPEC §5 variant: ``InvalidToken``, ``NotFound``, ``Expired``,
-    ``Revoked``, ``Conflict``, ``LimitExceeded``, ``InvalidInput``, ``Corrupt``,
-    ``IncompatibleSchema`` or ``Storage``. The variant's fields are attributes
-    (``current_version``; ``what``; ``field`` and ``reason``; ``found`` and ``supported``;
-    ``message``); those of other variants are ``None``. ``str(error)`` is the engine's wording.
-
-    Each kind is also a subclass, e.g. ``except SessionkitError.Conflict as e``.
-    """
-
-    KINDS = (
-        "InvalidToken",
-        "NotFound",
-        "Expired",
-        "Revoked",
-        "Conflict",
-        "LimitExceeded",
-        "InvalidInput",
-        "Corrupt",
-        "IncompatibleSchema",
-        "Storage",
-    )
-
-    kind: str = ""
-
-    def __init__(
-        self,
-        description: str = "",
-        *,
-        kind: Optional[str] = None,
-        current_version: Optional[int] = None,
-        what: Optional[str] = None,
-        field: Optional[str] = None,
-        reason: Optional[str] = None,
-        found: Optional[int] = None,
-        supported: Optional[int] = None,
-        message: Optional[str] = None,
-    ) -> None:
-        super().__init__(description)
-        if kind is not None:
-            self.kind = kind
-        self.description = description
-        self.current_version = current_version
-        self.what = what
-        self.field = field
-        self.reason = reason
-        self.found = found
-        self.supported = supported
-        # Storage's own field; for the other kinds, the description.
-        self.message = message if message is not None else description
-
-    def __repr__(self) -> str:
-        fields = ", ".join(
-            f"{name}={getattr(self, name)!r}"
-            for name in ("current_version", "what", "field", "reason", "found", "supported")
-            if getattr(self, name) is not None
-        )
-        return f"SessionkitError.{self.kind}({fields})"
-
-
+#: Every sessionkit failure: the exception class uniffi generates, used as it is, with each SPEC §5
+#: variant a subclass (``except SessionkitError.Conflict as e``) carrying its fields as attributes
+#: (``current_version``; ``what``; ``field`` and ``reason``; ``found`` and ``supported``;
+#: ``message``). Added here, because Python code reads them so (SPEC §7): ``kind``, an attribute
+#: naming the variant; ``str(error)``, the engine's wording; the other variants' fields read as
+#: ``None``; and ``message``, for the variants without one, the wording.
+SessionkitError = _ffi.SessionkitError
+SessionkitError.KINDS = (
+    "InvalidToken",
+    "NotFound",
+    "Expired",
+    "Revoked",
+    "Conflict",
+    "LimitExceeded",
+    "InvalidInput",
+    "Corrupt",
+    "IncompatibleSchema",
+    "Storage",
+)
+for _field in ("current_version", "what", "field", "reason", "found", "supported"):
+    setattr(SessionkitError, _field, None)
 for _kind in SessionkitError.KINDS:
-    setattr(
-        SessionkitError,
-        _kind,
-        type(_kind, (SessionkitError,), {"kind": _kind, "__module__": __name__}),
-    )
+    _variant = getattr(SessionkitError, _kind)
+    _variant.kind = _kind  # the generated method of that name returns the same text
+    _variant.__str__ = lambda self: self.describe()
+    if _kind != "Storage":
+        _variant.message = property(lambda self: self.describe())
 
 
-def _from_native(err: BaseException) -> SessionkitError:
-    if isinstance(err, _ffi.SessionkitError):
-        kind = err.kind()
-        fields = {
-            name: getattr(err, name)
-            for name in ("current_version", "what", "field", "reason", "found", "supported", "message")
-            if hasattr(err, name)
-        }
-        return getattr(SessionkitError, kind)(err.describe(), kind=kind, **fields)
-    # A panic or an unexpected failure inside the native library (uniffi's InternalError).
-    return SessionkitError.Storage(
-        f"storage error: {err}", kind="Storage", message=f"internal error: {err}"
-    )
+def _from_native(err: BaseException) -> BaseException:
+    """``err`` as a :class:`SessionkitError`: uniffi's ``InternalError`` (a panic or an
+    unexpected failure inside the native library) becomes ``Storage``."""
+    if isinstance(err, SessionkitError):
+        return err
+    return SessionkitError.Storage(f"internal error: {err}")
 
 
 def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
-    except (_ffi.SessionkitError, _ffi.InternalError) as err:
+    except _ffi.InternalError as err:
         raise _from_native(err) from None
 
 
@@ -216,10 +168,7 @@ def _dumps(name: str, value: JSON) -> str:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise SessionkitError.InvalidInput(
-            f"invalid {name}: not representable as JSON: {err}",
-            kind="InvalidInput",
-            field=name,
-            reason=f"not representable as JSON: {err}",
+            field=name, reason=f"not representable as JSON: {err}"
         ) from None
 
 

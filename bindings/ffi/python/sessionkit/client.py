@@ -191,9 +191,7 @@ def _options(options: Dict[str, Any]) -> Any:
     try:
         return _ffi.ClientOptions(**options)
     except TypeError as err:
-        raise SessionkitError.InvalidInput(
-            f"invalid options: {err}", kind="InvalidInput", field="options", reason=str(err)
-        ) from None
+        raise SessionkitError.InvalidInput(field="options", reason=str(err)) from None
 
 
 class SessionClient:
@@ -270,7 +268,7 @@ class SessionClient:
         """:meth:`sync` for asyncio."""
         try:
             return SyncResult._of(await self._native.sync_async())
-        except (_ffi.SessionkitError, _ffi.InternalError) as err:
+        except _ffi.InternalError as err:
             raise _from_native(err) from None
 
     def recover(self) -> RecoveryResult:
@@ -281,7 +279,7 @@ class SessionClient:
         """:meth:`recover` for asyncio."""
         try:
             return RecoveryResult._of(await self._native.recover_async())
-        except (_ffi.SessionkitError, _ffi.InternalError) as err:
+        except _ffi.InternalError as err:
             raise _from_native(err) from None
 
     def devices(self) -> Dict[str, Any]:
