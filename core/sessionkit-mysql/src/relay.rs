@@ -25,11 +25,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use mysql_async::{OptsBuilder, Pool, PoolConstraints, PoolOpts};
 use serde::{Deserialize, Serialize};
 use sessionkit::{Error, Event, Result};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -105,20 +104,7 @@ impl MysqlEventRelay {
         options: MysqlRelayOptions,
         runtime: Option<tokio::runtime::Handle>,
     ) -> Result<Self> {
-        let url = match url.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => {
-                format!("mysql://{rest}")
-            }
-            _ => url.to_owned(),
-        };
-        let opts = Opts::from_str(&url)
-            .map_err(|e| Error::invalid_input("db", format!("not a MySQL connection URL: {e}")))?;
-        if opts.db_name().is_none_or(str::is_empty) {
-            return Err(Error::invalid_input(
-                "db",
-                "the URL names no database (mysql://user@host:port/DATABASE)",
-            ));
-        }
+        let opts = crate::store::connection_opts(url)?;
         let constraints = PoolConstraints::new(0, 2).expect("0 <= 2");
         let pool = Pool::new(
             OptsBuilder::from_opts(opts).pool_opts(

@@ -246,6 +246,26 @@ fn read_committed() -> TxOpts {
     options
 }
 
+/// The connection options of `url` (`mariadb://` is another name for `mysql://`), which must
+/// name a database; else `InvalidInput { field: "db" }`. The store and the event relay share it.
+pub(crate) fn connection_opts(url: &str) -> Result<Opts> {
+    let url = match url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => {
+            format!("mysql://{rest}")
+        }
+        _ => url.to_owned(),
+    };
+    let opts = Opts::from_str(&url)
+        .map_err(|e| Error::invalid_input("db", format!("not a MySQL connection URL: {e}")))?;
+    if opts.db_name().is_none_or(str::is_empty) {
+        return Err(Error::invalid_input(
+            "db",
+            "the URL names no database (mysql://user@host:port/DATABASE)",
+        ));
+    }
+    Ok(opts)
+}
+
 impl MysqlStore {
     /// Connects to the database at `url` (`mysql://user:password@host:port/dbname`) with the
     /// default options, and brings its schema up to [`crate::SCHEMA_VERSION`]. Blocks until
@@ -283,21 +303,7 @@ impl MysqlStore {
     }
 
     fn build(url: &str, options: &MysqlOptions) -> Result<MysqlStore> {
-        // mariadb:// is accepted as another name for mysql://.
-        let url = match url.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => {
-                format!("mysql://{rest}")
-            }
-            _ => url.to_owned(),
-        };
-        let opts = Opts::from_str(&url)
-            .map_err(|e| Error::invalid_input("db", format!("not a MySQL connection URL: {e}")))?;
-        if opts.db_name().is_none_or(str::is_empty) {
-            return Err(Error::invalid_input(
-                "db",
-                "the URL names no database (mysql://user@host:port/DATABASE)",
-            ));
-        }
+        let opts = connection_opts(url)?;
         let max = options.max_connections.max(1);
         let constraints = PoolConstraints::new(0, max)
             .ok_or_else(|| Error::invalid_input("max_connections", "must be at least 1"))?;

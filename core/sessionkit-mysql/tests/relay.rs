@@ -19,14 +19,7 @@ fn options() -> MysqlRelayOptions {
 
 /// The next event, waiting at most 10 s.
 fn next(receiver: &mut broadcast::Receiver<Event>) -> Event {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(10), receiver.recv()).await })
-        .expect("no event within 10 s")
-        .expect("the relay stopped")
+    sessionkit_netstore::testing::next_within_10s(receiver)
 }
 
 #[test]

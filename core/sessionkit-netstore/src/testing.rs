@@ -65,6 +65,23 @@ pub fn database_name(prefix: &str) -> String {
     format!("{prefix}_{hex}")
 }
 
+/// The next message on `receiver` (an event relay's subscription), waiting at most 10 s.
+///
+/// # Panics
+/// When nothing comes within 10 s or the sender is gone.
+pub fn next_within_10s<T: Clone>(receiver: &mut tokio::sync::broadcast::Receiver<T>) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+    runtime
+        .block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(10), receiver.recv()).await
+        })
+        .expect("nothing within 10 s")
+        .expect("the sender stopped")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
